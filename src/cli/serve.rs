@@ -1,0 +1,168 @@
+//! `mcp-oauth serve`: the authorization server and the MCP endpoint.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::{Context, Failure};
+use crate::http::{self, AppState, LoginMode, ServerConfig};
+use crate::storage::migrations;
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  mcp-oauth serve                                   # http://127.0.0.1:8080, local accounts\n  mcp-oauth serve --listen 0.0.0.0:8080 --issuer https://ai-memory.app --trust-proxy\n  CLERK_JWT_KEY=\"$(cat clerk.pem)\" CLERK_SIGN_IN_URL=https://accounts.example.com/sign-in mcp-oauth serve --login clerk"
+)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "MCP_OAUTH_LISTEN")]
+    pub listen: SocketAddr,
+
+    /// Public base URL (e.g. https://ai-memory.app); must be https unless loopback.
+    /// Defaults to http://<listen>.
+    #[arg(long, env = "MCP_OAUTH_ISSUER", value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// Who signs users in at the consent screen.
+    #[arg(long, value_enum, default_value = "local", env = "MCP_OAUTH_LOGIN")]
+    pub login: LoginMode,
+
+    /// A browser origin allowed by CORS and by /api/mcp's Origin check (repeatable).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+
+    /// Turn off dynamic client registration (RFC 7591).
+    #[arg(long)]
+    pub no_registration: bool,
+
+    /// Authorization code lifetime.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub code_ttl: Duration,
+
+    /// Access token lifetime.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub access_ttl: Duration,
+
+    /// Refresh token lifetime.
+    #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
+    pub refresh_ttl: Duration,
+
+    /// How long a rotated-out refresh token stays usable (concurrent refreshes from several processes).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub refresh_grace: Duration,
+
+    /// Trust X-Forwarded-For for client addresses (only behind a proxy that sets it).
+    #[arg(long)]
+    pub trust_proxy: bool,
+}
+
+impl ServeArgs {
+    /// Checks the flags and turns them into the server's configuration.
+    pub fn to_config(&self) -> anyhow::Result<ServerConfig> {
+        let mut config = ServerConfig::for_listener(self.listen);
+        if let Some(issuer) = &self.issuer {
+            config.issuer = normalize_issuer(issuer).map_err(Failure::usage)?;
+        }
+        config.login = self.login;
+        config.cors_origins = self.cors_origins.clone();
+        config.registration_enabled = !self.no_registration;
+        config.code_ttl = self.code_ttl;
+        config.access_ttl = self.access_ttl;
+        config.refresh_ttl = self.refresh_ttl;
+        config.refresh_grace = self.refresh_grace;
+        config.trust_proxy = self.trust_proxy;
+        Ok(config)
+    }
+}
+
+/// The issuer must be an absolute https URL (http only for loopback) without query or
+/// fragment; a trailing slash is removed so that one byte-identical string is used everywhere.
+pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
+    let url = url::Url::parse(issuer).map_err(|e| format!("--issuer `{issuer}` is not a URL: {e}"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("--issuer `{issuer}` must not have a query or fragment"));
+    }
+    let loopback = matches!(
+        url.host_str(),
+        Some("127.0.0.1") | Some("[::1]") | Some("localhost")
+    );
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(format!(
+                "--issuer `{issuer}` must use https:// (http:// only for 127.0.0.1, [::1] or localhost)"
+            ))
+        }
+    }
+    Ok(issuer.trim_end_matches('/').to_string())
+}
+
+pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = args.to_config()?;
+    let store = ctx.open_store().await?;
+    if store.is_local() {
+        let applied = migrations::apply_pending(&store).await?;
+        for m in applied {
+            tracing::info!(migration = %m.id(), "applied migration");
+        }
+    } else {
+        // Many instances share a remote database: schema changes are an operator's step.
+        migrations::ensure_current(&store).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(listen = %args.listen, issuer = %config.issuer, "serving");
+    if !ctx.quiet() {
+        eprintln!(
+            "mcp-oauth serving {} (listening on {})",
+            config.issuer, args.listen
+        );
+    }
+    let state = AppState::new(config, store);
+    http::launch(state, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_issuer;
+
+    #[test]
+    fn issuer_must_be_https_unless_loopback() {
+        assert_eq!(
+            normalize_issuer("https://ai-memory.app/").unwrap(),
+            "https://ai-memory.app"
+        );
+        assert!(normalize_issuer("http://127.0.0.1:8080").is_ok());
+        assert!(normalize_issuer("http://ai-memory.app").is_err());
+        assert!(normalize_issuer("https://ai-memory.app/?x=1").is_err());
+    }
+}

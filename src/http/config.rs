@@ -1,0 +1,59 @@
+//! What `serve` was told: issuer, lifetimes, login mode and abuse limits.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Who is at the consent screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoginMode {
+    /// Accounts kept in the database (`mcp-oauth user add`), with a login form.
+    Local,
+    /// A Clerk session JWT in the `__session` cookie.
+    Clerk,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The public base URL, byte-identical in every document and `iss` parameter; no trailing slash.
+    pub issuer: String,
+    pub login: LoginMode,
+    /// Origins allowed by CORS and by the MCP endpoint's Origin check (besides the issuer's own).
+    pub cors_origins: Vec<String>,
+    pub registration_enabled: bool,
+    pub code_ttl: Duration,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// How long the immediately previous refresh token stays usable after rotation.
+    pub refresh_grace: Duration,
+    /// Trust the left-most `X-Forwarded-For` address (only behind a proxy that sets it).
+    pub trust_proxy: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl ServerConfig {
+    /// Defaults for a server reached at `listen`, as `serve` uses them; tests start from this.
+    pub fn for_listener(listen: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            issuer: format!("http://{listen}"),
+            login: LoginMode::Local,
+            cors_origins: Vec::new(),
+            registration_enabled: true,
+            code_ttl: Duration::from_secs(10 * 60),
+            access_ttl: Duration::from_secs(60 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            refresh_grace: Duration::from_secs(60),
+            trust_proxy: false,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+
+    /// `<issuer>/api/mcp`, the resource every token is bound to (RFC 8707).
+    pub fn resource(&self) -> String {
+        crate::oauth::resource::for_issuer(&self.issuer)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}

@@ -1,0 +1,38 @@
+//! `/healthz` (the process answers), `/readyz` (the database answers), `/metrics`.
+
+use std::sync::Arc;
+
+use hyper::StatusCode;
+use serde_json::json;
+
+use super::response::{self, HttpResponse};
+use super::state::AppState;
+
+pub fn healthz() -> HttpResponse {
+    response::json(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+pub async fn readyz(state: &Arc<AppState>) -> HttpResponse {
+    match state.store.ping().await {
+        Ok(()) => response::json(StatusCode::OK, &json!({ "status": "ready", "database": "ok" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: database unreachable");
+            response::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "status": "unavailable", "database": "unreachable" }),
+            )
+        }
+    }
+}
+
+pub async fn metrics(state: &Arc<AppState>) -> HttpResponse {
+    let tables = crate::storage::stats::table_rows(&state.store)
+        .await
+        .unwrap_or_default();
+    let mut resp = response::text(StatusCode::OK, state.metrics.render(&tables));
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    resp
+}

@@ -1,0 +1,112 @@
+//! Building responses: JSON, HTML, plain text and redirects, with the headers each needs.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{Response, StatusCode};
+
+pub type Body = Full<Bytes>;
+pub type HttpResponse = Response<Body>;
+
+pub fn json(status: StatusCode, value: &impl serde::Serialize) -> HttpResponse {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// JSON that must never be cached: anything carrying a token or about one (RFC 6749 §5.1).
+pub fn json_no_store(status: StatusCode, value: &impl serde::Serialize) -> HttpResponse {
+    let mut resp = json(status, value);
+    no_store(&mut resp);
+    resp
+}
+
+pub fn text(status: StatusCode, body: impl Into<String>) -> HttpResponse {
+    let mut resp = Response::new(Full::new(Bytes::from(body.into())));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+pub fn empty(status: StatusCode) -> HttpResponse {
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    *resp.status_mut() = status;
+    resp
+}
+
+/// An HTML page, framed by nobody and cached by nobody.
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self' https: http://127.0.0.1:* http://localhost:* http://[::1]:*; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    no_store(&mut resp);
+    resp
+}
+
+/// 302 to `location`. Only GET routes redirect: no POST endpoint ever answers 30x, except the
+/// browser-facing consent and login forms whose whole purpose is to send the browser on.
+pub fn redirect(location: &str) -> HttpResponse {
+    let mut resp = empty(StatusCode::FOUND);
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            resp.headers_mut().insert(header::LOCATION, v);
+        }
+        Err(_) => return text(StatusCode::BAD_REQUEST, "invalid redirect target"),
+    }
+    no_store(&mut resp);
+    resp
+}
+
+pub fn no_store(resp: &mut HttpResponse) {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// 503 with a JSON body: the database is unreachable. Never a stack trace.
+pub fn unavailable() -> HttpResponse {
+    let mut resp = json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &serde_json::json!({ "error": "temporarily_unavailable", "error_description": "the service cannot reach its database; try again shortly" }),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    resp
+}
+
+pub fn not_found() -> HttpResponse {
+    json(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({ "error": "not_found" }),
+    )
+}
+
+pub fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut resp = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &serde_json::json!({ "error": "method_not_allowed" }),
+    );
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    resp
+}

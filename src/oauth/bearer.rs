@@ -1,0 +1,54 @@
+//! The resource server's side: is this bearer access token good for `/api/mcp`? (RFC 6750)
+
+use super::resource;
+use super::scope::ScopeSet;
+use crate::secret::{self, Kind};
+use crate::storage::{tokens, Store, StoreError};
+
+/// Who is calling, and what they may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: String,
+    /// `None` for a Clerk session JWT, which is not tied to an OAuth client.
+    pub client_id: Option<String>,
+    pub scopes: ScopeSet,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BearerError {
+    /// Unknown, malformed, expired, revoked, or for another audience: the answer is the same
+    /// (401 `invalid_token`), and the reason goes only to the logs.
+    #[error("invalid token: {0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Validates an `mcp_at_…` access token for the resource `expected_resource`.
+pub async fn authenticate_access_token(
+    store: &Store,
+    token: &str,
+    expected_resource: &str,
+    now: i64,
+) -> Result<Principal, BearerError> {
+    if !token.starts_with(Kind::AccessToken.prefix()) || token.len() > 128 {
+        return Err(BearerError::Invalid("not an access token"));
+    }
+    let Some(record) = tokens::find_access_token(store, &secret::digest(token)).await? else {
+        return Err(BearerError::Invalid("unknown token"));
+    };
+    if record.revoked_at.is_some() {
+        return Err(BearerError::Invalid("revoked"));
+    }
+    if record.expires_at <= now {
+        return Err(BearerError::Invalid("expired"));
+    }
+    if !resource::same_resource(&record.resource, expected_resource) {
+        return Err(BearerError::Invalid("issued for another resource"));
+    }
+    Ok(Principal {
+        user_id: record.user_id,
+        client_id: Some(record.client_id),
+        scopes: ScopeSet::parse_lenient(&record.scope),
+    })
+}
