@@ -42,3 +42,38 @@ pub async fn find_access_token(store: &Store, digest: &[u8]) -> Result<Option<Ac
     })
     .await
 }
+
+/// An access token about to be stored (its digest, never the token).
+#[derive(Debug, Clone)]
+pub struct NewAccessToken {
+    pub token_hash: Vec<u8>,
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub resource: String,
+    pub refresh_token_hash: Option<Vec<u8>>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Stores an access token on `conn` (a plain connection or an open [`super::WriteTx`]).
+pub async fn insert_access_token(conn: &libsql::Connection, t: &NewAccessToken) -> Result<()> {
+    conn.execute(
+        "INSERT INTO oauth_access_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
+         refresh_token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        libsql::params![
+            t.token_hash.clone(),
+            t.grant_id.as_str(),
+            t.client_id.as_str(),
+            t.user_id.as_str(),
+            t.scope.as_str(),
+            t.resource.as_str(),
+            t.refresh_token_hash.clone(),
+            t.created_at,
+            t.expires_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
