@@ -11,9 +11,11 @@
 
 pub mod clients;
 pub mod migrations;
+pub mod revocation;
 pub mod stats;
 pub mod target;
 pub mod tokens;
+pub mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
