@@ -15,3 +15,4 @@ pub mod http;
 pub mod oauth;
 pub mod secret;
 pub mod storage;
+pub mod verify;
