@@ -19,13 +19,14 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 pub const CLIENT_ID: &str = "mcp_oauth_testclient";
+const DATABASE_FILE: &str = "mcp.db";
 pub const ALL_SCOPES: &str = "memories:read memories:write entities:read entities:write";
 
 pub struct TestServer {
     pub server: Server,
     pub store: Store,
     http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// An access token to mint; [`TokenSpec::new`] gives a good one, fields make it bad.
@@ -56,7 +57,7 @@ impl TestServer {
     /// Starts a server whose configuration `configure` may adjust (CORS origins, body limit).
     pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&DatabaseTarget::Local(dir.path().join("mcp.db")))
+        let store = Store::open(&DatabaseTarget::Local(dir.path().join(DATABASE_FILE)))
             .await
             .expect("open store");
         migrations::apply_pending(&store).await.expect("migrate");
@@ -89,8 +90,13 @@ impl TestServer {
             server,
             store,
             http,
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// The libSQL file the server uses, for the CLI (`mcp-oauth --database …`).
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self.dir.path().join(DATABASE_FILE)
     }
 
     pub fn issuer(&self) -> &str {
