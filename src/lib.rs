@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod clock;
 pub mod http;
+pub mod mcp;
 pub mod oauth;
 pub mod secret;
 pub mod storage;

@@ -1,16 +1,207 @@
-//! `/api/mcp`: MCP Streamable HTTP. (Being built: see issue 4.)
+//! `/api/mcp`: MCP Streamable HTTP with JSON responses (MCP 2025-11-25 "Transports"), protected
+//! by bearer access tokens (RFC 6750, RFC 9728 §5.1).
+//!
+//! The order of checks is deliberate: method (405), `Origin` (403, DNS-rebinding protection,
+//! before anything else is looked at), bearer token (401 — always 401 for a token that is not
+//! good, never a 5xx, because the TypeScript SDK refreshes only after a 401), then
+//! `MCP-Protocol-Version` (400), content type (415) and body size (413). Only then does
+//! [`crate::mcp::handle_message`] see the body. Database failures are 503.
+//!
+//! Stateless: no `Mcp-Session-Id` is issued, GET (no server-initiated stream) and DELETE (no
+//! session to end) are 405.
 
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper::{Request, StatusCode};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, StatusCode};
+use serde_json::{json, Value};
 
+use super::body::{self, BodyError};
+use super::cors;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
+use crate::clock;
+use crate::mcp::jsonrpc::{self, ErrorObject, INVALID_REQUEST};
+use crate::mcp::{self, protocol, McpOutcome};
+use crate::oauth::bearer::{self, BearerError, Principal};
+use crate::oauth::metadata::protected_resource_metadata_url;
+use crate::oauth::scope::{Scope, ScopeSet};
 
-pub async fn handle(_state: &Arc<AppState>, _req: Request<Incoming>) -> HttpResponse {
-    response::json(
-        StatusCode::NOT_IMPLEMENTED,
-        &serde_json::json!({ "error": "not_implemented" }),
+pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
+    if req.method() == Method::OPTIONS {
+        return cors::preflight(state, &req);
+    }
+    let cors_origin = cors::allowed_origin(state, &req).map(str::to_string);
+    let mut resp = respond(state, req).await;
+    cors::apply(cors_origin.as_deref(), &mut resp);
+    resp
+}
+
+async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
+    if req.method() != Method::POST {
+        return response::method_not_allowed("POST, OPTIONS");
+    }
+    if let Some(origin) = body::header(&req, header::ORIGIN) {
+        if !origin_allowed(state, origin) {
+            return transport_error(StatusCode::FORBIDDEN, format!("Origin {origin} is not allowed"));
+        }
+    }
+    let principal = match authenticate(state, &req).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    if let Some(version) = req.headers().get("mcp-protocol-version") {
+        let version = version.to_str().unwrap_or("").trim();
+        if !protocol::is_supported(version) {
+            return transport_error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Unsupported MCP-Protocol-Version: {version:?}; supported: {}",
+                    protocol::SUPPORTED_VERSIONS.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some(content_type) = body::header(&req, header::CONTENT_TYPE) {
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("application/json") {
+            return transport_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be application/json",
+            );
+        }
+    }
+    let limit = state.config.max_body_bytes;
+    let bytes = match body::read_limited(req.into_body(), limit).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge(_)) => {
+            return transport_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The message is larger than {limit} bytes"),
+            )
+        }
+        Err(BodyError::Read) => {
+            return transport_error(StatusCode::BAD_REQUEST, "Could not read the request body")
+        }
+    };
+    match mcp::handle_message(&state.store, &principal, &bytes, clock::now()).await {
+        Ok(McpOutcome::Reply(r)) => response::json_no_store(StatusCode::OK, &r),
+        Ok(McpOutcome::Rejected(r)) => response::json_no_store(StatusCode::BAD_REQUEST, &r),
+        Ok(McpOutcome::Accepted) => response::empty(StatusCode::ACCEPTED),
+        Ok(McpOutcome::InsufficientScope { required }) => insufficient_scope(state, required),
+        Err(e) => {
+            tracing::warn!(error = %e, "MCP request failed: database error");
+            response::unavailable()
+        }
+    }
+}
+
+/// The issuer's own origin, or one configured with `--cors-origin`.
+fn origin_allowed(state: &AppState, origin: &str) -> bool {
+    let own = url::Url::parse(&state.config.issuer)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    origin.eq_ignore_ascii_case(&own)
+        || state
+            .config
+            .cors_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin))
+}
+
+/// The token from `Authorization: Bearer …`. Tokens anywhere else (a query parameter, a form
+/// body) are not looked at: they leak into logs and histories.
+fn bearer_token<B>(req: &Request<B>) -> Option<&str> {
+    let value = body::header(req, header::AUTHORIZATION)?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+async fn authenticate<B>(state: &AppState, req: &Request<B>) -> Result<Principal, HttpResponse> {
+    let Some(token) = bearer_token(req) else {
+        return Err(unauthorized(state, false));
+    };
+    match bearer::authenticate_access_token(&state.store, token, &state.resource, clock::now()).await {
+        Ok(principal) => Ok(principal),
+        Err(BearerError::Invalid(reason)) => {
+            tracing::debug!(reason, "MCP request with an unusable bearer token");
+            Err(unauthorized(state, true))
+        }
+        Err(BearerError::Store(e)) => {
+            tracing::warn!(error = %e, "cannot check a bearer token: database error");
+            Err(response::unavailable())
+        }
+    }
+}
+
+/// 401 with the challenge that starts discovery (RFC 9728 §5.1): where the protected-resource
+/// metadata is, and the scopes to ask for.
+fn unauthorized(state: &AppState, token_sent: bool) -> HttpResponse {
+    let metadata = protected_resource_metadata_url(&state.config.issuer);
+    let scopes = ScopeSet::all();
+    let (challenge, body) = if token_sent {
+        (
+            format!(
+                "Bearer error=\"invalid_token\", error_description=\"The access token is invalid, expired or revoked\", resource_metadata=\"{metadata}\", scope=\"{scopes}\""
+            ),
+            json!({ "error": "invalid_token", "error_description": "The access token is invalid, expired or revoked" }),
+        )
+    } else {
+        (
+            format!("Bearer resource_metadata=\"{metadata}\", scope=\"{scopes}\""),
+            json!({ "error": "unauthorized", "error_description": "A bearer access token is required" }),
+        )
+    };
+    with_challenge(StatusCode::UNAUTHORIZED, &body, &challenge)
+}
+
+/// 403 naming the scope the call needs (RFC 6750 §3.1), so a client can ask for it.
+fn insufficient_scope(state: &AppState, required: Scope) -> HttpResponse {
+    let metadata = protected_resource_metadata_url(&state.config.issuer);
+    let description = format!("This tool needs the {required} scope");
+    let challenge = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{required}\", resource_metadata=\"{metadata}\", error_description=\"{description}\""
+    );
+    let body = json!({ "error": "insufficient_scope", "scope": required.as_str(), "error_description": description });
+    with_challenge(StatusCode::FORBIDDEN, &body, &challenge)
+}
+
+fn with_challenge(status: StatusCode, body: &Value, challenge: &str) -> HttpResponse {
+    let mut resp = response::json_no_store(status, body);
+    if let Ok(v) = HeaderValue::from_str(challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+/// A transport-level refusal, with a JSON-RPC error without id as the body (MCP "Transports").
+/// Like every answer here it carries the user's data or is about their token: never cached.
+fn transport_error(status: StatusCode, message: impl Into<String>) -> HttpResponse {
+    response::json_no_store(
+        status,
+        &jsonrpc::Response::error(Value::Null, ErrorObject::new(INVALID_REQUEST, message)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(auth: &str) -> Request<()> {
+        Request::builder()
+            .header(header::AUTHORIZATION, auth)
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_other_schemes_carry_no_token() {
+        assert_eq!(bearer_token(&req("Bearer mcp_at_x")), Some("mcp_at_x"));
+        assert_eq!(bearer_token(&req("bearer  mcp_at_x ")), Some("mcp_at_x"));
+        assert_eq!(bearer_token(&req("Basic dXNlcjpwYXNz")), None);
+        assert_eq!(bearer_token(&req("Bearer ")), None);
+        assert_eq!(bearer_token(&Request::new(())), None);
+    }
 }

@@ -10,6 +10,8 @@
 //! processes (a cron `token cleanup` beside `serve`).
 
 pub mod clients;
+pub mod graph;
+pub mod memories;
 pub mod migrations;
 pub mod revocation;
 pub mod stats;

@@ -1,0 +1,221 @@
+//! JSON-RPC 2.0 as MCP uses it: one message per HTTP request, ids that are strings or numbers
+//! (never null), object params, no batches (MCP 2025-06-18 removed them; one message per request
+//! is also what SPEC §7 promises).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+
+/// One incoming message, classified.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// Expects an answer with the same `id`.
+    Request {
+        id: Value,
+        method: String,
+        params: Option<Value>,
+    },
+    /// No `id`: no answer, whatever the method.
+    Notification { method: String },
+    /// A client's answer to a server-initiated request. This server sends none, so it is
+    /// acknowledged and dropped.
+    Response,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorObject {
+    pub code: i64,
+    pub message: String,
+}
+
+impl ErrorObject {
+    pub fn new(code: i64, message: impl Into<String>) -> ErrorObject {
+        ErrorObject {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// An outgoing JSON-RPC response: a result or an error for `id`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Response {
+    pub jsonrpc: &'static str,
+    pub id: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorObject>,
+}
+
+impl Response {
+    pub fn result(id: Value, result: Value) -> Response {
+        Response {
+            jsonrpc: "2.0",
+            id,
+            result: Some(result),
+            error: None,
+        }
+    }
+
+    pub fn error(id: Value, error: ErrorObject) -> Response {
+        Response {
+            jsonrpc: "2.0",
+            id,
+            result: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// A message that is not valid JSON-RPC: answered with an error carrying the request's id when
+/// it could be read, else `null`.
+pub type Rejection = Response;
+
+/// Reads and classifies one message.
+pub fn parse(body: &[u8]) -> Result<Message, Rejection> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Response::error(
+            Value::Null,
+            ErrorObject::new(PARSE_ERROR, format!("Parse error: {e}")),
+        )
+    })?;
+    let mut obj = match value {
+        Value::Object(obj) => obj,
+        Value::Array(_) => {
+            return Err(invalid(
+                Value::Null,
+                "Invalid Request: batches are not supported; send one message per request",
+            ))
+        }
+        _ => return Err(invalid(Value::Null, "Invalid Request: not a JSON object")),
+    };
+    let id = obj.remove("id");
+    let readable_id = match &id {
+        Some(v @ (Value::String(_) | Value::Number(_))) => Some(v.clone()),
+        _ => None,
+    };
+    let echo = readable_id.clone().unwrap_or(Value::Null);
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(invalid(echo, "Invalid Request: \"jsonrpc\" must be \"2.0\""));
+    }
+    match obj.remove("method") {
+        Some(Value::String(method)) => {
+            let params = check_params(&mut obj).map_err(|m| invalid(echo.clone(), m))?;
+            match (id, readable_id) {
+                (None, _) => Ok(Message::Notification { method }),
+                (Some(_), Some(id)) => Ok(Message::Request { id, method, params }),
+                (Some(_), None) => Err(invalid(
+                    Value::Null,
+                    "Invalid Request: \"id\" must be a string or a number",
+                )),
+            }
+        }
+        Some(_) => Err(invalid(echo, "Invalid Request: \"method\" must be a string")),
+        None if readable_id.is_some() && (obj.contains_key("result") || obj.contains_key("error")) => {
+            Ok(Message::Response)
+        }
+        None => Err(invalid(echo, "Invalid Request: missing \"method\"")),
+    }
+}
+
+/// `params`, when present, must be structured (JSON-RPC §4.2); MCP methods take objects, and
+/// an array reaches the method to be refused as invalid params.
+fn check_params(obj: &mut Map<String, Value>) -> Result<Option<Value>, &'static str> {
+    match obj.remove("params") {
+        None => Ok(None),
+        Some(v @ (Value::Object(_) | Value::Array(_))) => Ok(Some(v)),
+        Some(_) => Err("Invalid Request: \"params\" must be an object"),
+    }
+}
+
+fn invalid(id: Value, message: &str) -> Rejection {
+    Response::error(id, ErrorObject::new(INVALID_REQUEST, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn code(r: Result<Message, Rejection>) -> i64 {
+        r.unwrap_err().error.unwrap().code
+    }
+
+    #[test]
+    fn a_request_keeps_its_id_and_params() {
+        let m = parse(br#"{"jsonrpc":"2.0","id":"a","method":"ping","params":{"x":1}}"#).unwrap();
+        assert_eq!(
+            m,
+            Message::Request {
+                id: json!("a"),
+                method: "ping".into(),
+                params: Some(json!({"x":1}))
+            }
+        );
+    }
+
+    #[test]
+    fn a_message_without_id_is_a_notification() {
+        let m = parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+        assert_eq!(
+            m,
+            Message::Notification {
+                method: "notifications/initialized".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_client_response_is_recognised() {
+        let m = parse(br#"{"jsonrpc":"2.0","id":3,"result":{}}"#).unwrap();
+        assert_eq!(m, Message::Response);
+    }
+
+    #[test]
+    fn malformed_json_is_a_parse_error_with_null_id() {
+        let r = parse(b"{\"jsonrpc\":").unwrap_err();
+        assert_eq!(r.id, Value::Null);
+        assert_eq!(r.error.unwrap().code, PARSE_ERROR);
+    }
+
+    #[test]
+    fn batches_and_non_objects_are_invalid_requests() {
+        assert_eq!(
+            code(parse(br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#)),
+            INVALID_REQUEST
+        );
+        assert_eq!(code(parse(b"42")), INVALID_REQUEST);
+    }
+
+    #[test]
+    fn wrong_version_null_id_and_scalar_params_are_invalid_requests() {
+        assert_eq!(
+            code(parse(br#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#)),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(parse(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#)),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":3}"#)),
+            INVALID_REQUEST
+        );
+        assert_eq!(
+            code(parse(br#"{"jsonrpc":"2.0","id":1,"method":7}"#)),
+            INVALID_REQUEST
+        );
+        assert_eq!(code(parse(br#"{"jsonrpc":"2.0","id":1}"#)), INVALID_REQUEST);
+    }
+
+    #[test]
+    fn an_invalid_request_echoes_a_readable_id() {
+        let r = parse(br#"{"jsonrpc":"1.0","id":9,"method":"ping"}"#).unwrap_err();
+        assert_eq!(r.id, json!(9));
+    }
+}

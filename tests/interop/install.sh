@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the pinned MCP SDK clients the interop tests run (tests/mcp_interop.rs):
+#   node/node_modules   npm ci from node/package-lock.json (@modelcontextprotocol/sdk)
+#   python/.venv        a venv with python/requirements.txt (PyPI `mcp`)
+# Safe to run again: an install that is already current is kept. Needs node >= 18 with npm, and
+# python3 >= 3.10 with venv.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+if [ ! -f "$here/node/node_modules/.package-lock.json" ] \
+    || ! cmp -s "$here/node/package-lock.json" "$here/node/.installed-lock"; then
+    (cd "$here/node" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$here/node/package-lock.json" "$here/node/.installed-lock"
+fi
+
+if [ ! -x "$here/python/.venv/bin/python" ] \
+    || ! cmp -s "$here/python/requirements.txt" "$here/python/.venv/.installed-requirements"; then
+    python3 -m venv "$here/python/.venv"
+    "$here/python/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
+    cp "$here/python/requirements.txt" "$here/python/.venv/.installed-requirements"
+fi

@@ -1,0 +1,569 @@
+//! `/api/mcp` transport and authorization: status codes, headers and JSON-RPC error codes
+//! (SPEC §7), each test named for the rule or attack it pins.
+
+#[path = "common/mcp.rs"]
+mod harness;
+
+use harness::{TestServer, TokenSpec, ALL_SCOPES};
+use reqwest::Method;
+use serde_json::json;
+
+const ALL_SCOPES_CHALLENGE: &str = "memories:read memories:write entities:read entities:write";
+
+// ---- methods -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn get_and_delete_are_405_with_allow_post() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    for method in [Method::GET, Method::DELETE, Method::PUT] {
+        let r = c.send(method.clone(), None).await;
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(r.header("allow"), Some("POST, OPTIONS"));
+    }
+}
+
+#[tokio::test]
+async fn the_trailing_slash_path_is_the_same_endpoint() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await.with_url(&format!("{}/", t.mcp_url()));
+    assert_eq!(c.result("ping", json!({})).await, json!({}));
+}
+
+// ---- authentication ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn no_token_is_401_with_a_challenge_naming_the_resource_metadata_and_no_error() {
+    let t = TestServer::start().await;
+    let r = t
+        .anonymous()
+        .rpc("initialize", json!({"protocolVersion": "2025-06-18"}))
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate").unwrap(),
+        format!(
+            "Bearer resource_metadata=\"{}\", scope=\"{ALL_SCOPES_CHALLENGE}\"",
+            t.resource_metadata_url()
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_token_is_401_invalid_token() {
+    let t = TestServer::start().await;
+    for token in [
+        "mcp_at_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "not-even-ours",
+        &"mcp_at_x".repeat(100),
+    ] {
+        let r = t.client(token).rpc("ping", json!({})).await;
+        assert_eq!(r.status, 401, "{token}");
+        let challenge = r.header("www-authenticate").unwrap();
+        assert!(
+            challenge.starts_with("Bearer error=\"invalid_token\""),
+            "{challenge}"
+        );
+        assert!(
+            challenge.contains(&format!("resource_metadata=\"{}\"", t.resource_metadata_url())),
+            "{challenge}"
+        );
+        assert_eq!(r.json()["error"], "invalid_token");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_401_never_5xx() {
+    let t = TestServer::start().await;
+    let token = t
+        .mint(TokenSpec {
+            expires_in: -1,
+            ..TokenSpec::new("alice", ALL_SCOPES)
+        })
+        .await;
+    let r = t.client(&token).rpc("tools/list", json!({})).await;
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_on_the_very_next_request() {
+    let t = TestServer::start().await;
+    let token = t.token("alice", ALL_SCOPES).await;
+    let c = t.client(&token);
+    assert_eq!(c.rpc("ping", json!({})).await.status, 200);
+    t.revoke(&token).await;
+    let r = c.rpc("ping", json!({})).await;
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+}
+
+#[tokio::test]
+async fn a_token_minted_for_another_resource_is_401() {
+    let t = TestServer::start().await;
+    let token = t
+        .mint(TokenSpec {
+            resource: Some("https://other.example/api/mcp".into()),
+            ..TokenSpec::new("alice", ALL_SCOPES)
+        })
+        .await;
+    assert_eq!(t.client(&token).rpc("ping", json!({})).await.status, 401);
+}
+
+#[tokio::test]
+async fn a_token_bound_to_the_resource_with_a_trailing_slash_is_accepted() {
+    let t = TestServer::start().await;
+    let token = t
+        .mint(TokenSpec {
+            resource: Some(format!("{}/", t.mcp_url())),
+            ..TokenSpec::new("alice", ALL_SCOPES)
+        })
+        .await;
+    assert_eq!(t.client(&token).rpc("ping", json!({})).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_string_is_ignored() {
+    let t = TestServer::start().await;
+    let token = t.token("alice", ALL_SCOPES).await;
+    let r = t
+        .anonymous()
+        .with_url(&format!("{}?access_token={token}", t.mcp_url()))
+        .rpc("ping", json!({}))
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(!r.header("www-authenticate").unwrap().contains("error="));
+}
+
+#[tokio::test]
+async fn a_basic_authorization_header_carries_no_bearer_token() {
+    let t = TestServer::start().await;
+    let r = t
+        .anonymous()
+        .with_header("authorization", "Basic YWxpY2U6cGFzcw==")
+        .rpc("ping", json!({}))
+        .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn a_database_failure_is_503_not_a_stack_trace() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    let conn = t.store.connection().await.unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER memories_fts_insert; DROP TRIGGER memories_fts_delete; \
+         DROP TRIGGER memories_fts_update; DROP TABLE memories_fts; DROP TABLE memories;",
+    )
+    .await
+    .unwrap();
+    let r = c
+        .rpc("tools/call", json!({"name": "list_memories", "arguments": {}}))
+        .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["error"], "temporarily_unavailable");
+    assert!(!r.body.contains("no such table"));
+}
+
+// ---- scopes --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_read_only_token_cannot_add_a_memory_403_naming_memories_write() {
+    let t = TestServer::start().await;
+    let token = t.token("alice", "memories:read").await;
+    let c = t.client(&token);
+    let r = c
+        .rpc(
+            "tools/call",
+            json!({"name": "add_memory", "arguments": {"content": "sneaky"}}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.header("www-authenticate").unwrap(),
+        format!(
+            "Bearer error=\"insufficient_scope\", scope=\"memories:write\", resource_metadata=\"{}\", error_description=\"This tool needs the memories:write scope\"",
+            t.resource_metadata_url()
+        )
+    );
+    let listed = c.call_ok("list_memories", json!({})).await;
+    assert_eq!(listed["memories"], json!([]), "nothing was stored");
+}
+
+#[tokio::test]
+async fn each_tool_is_refused_without_its_scope_with_that_scope_named() {
+    let t = TestServer::start().await;
+    let cases = [
+        (
+            "entities:read entities:write",
+            "search_memories",
+            json!({"query": "x"}),
+            "memories:read",
+        ),
+        (
+            "memories:read",
+            "delete_memory",
+            json!({"id": 1}),
+            "memories:write",
+        ),
+        (
+            "memories:read memories:write",
+            "read_graph",
+            json!({}),
+            "entities:read",
+        ),
+        (
+            "entities:read",
+            "create_entities",
+            json!({"entities": []}),
+            "entities:write",
+        ),
+        (
+            "entities:read",
+            "delete_entities",
+            json!({"entityNames": ["x"]}),
+            "entities:write",
+        ),
+    ];
+    for (scopes, tool, args, needed) in cases {
+        let c = t.client(&t.token("alice", scopes).await);
+        let r = c
+            .rpc("tools/call", json!({"name": tool, "arguments": args}))
+            .await;
+        assert_eq!(r.status, 403, "{tool} with {scopes}");
+        let challenge = r.header("www-authenticate").unwrap();
+        assert!(
+            challenge.contains(&format!("scope=\"{needed}\"")),
+            "{tool}: {challenge}"
+        );
+        assert!(challenge.contains("error=\"insufficient_scope\""));
+    }
+}
+
+#[tokio::test]
+async fn tools_list_shows_only_the_tools_the_token_may_call() {
+    let t = TestServer::start().await;
+    let names = |result: serde_json::Value| -> Vec<String> {
+        result["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|tool| tool["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let read = t.client(&t.token("alice", "memories:read").await);
+    assert_eq!(
+        names(read.result("tools/list", json!({})).await),
+        ["search_memories", "list_memories"]
+    );
+    let graph = t.client(
+        &t.token("alice", "entities:read entities:write offline_access")
+            .await,
+    );
+    assert_eq!(
+        names(graph.result("tools/list", json!({})).await),
+        [
+            "create_entities",
+            "create_relations",
+            "add_observations",
+            "delete_entities",
+            "delete_observations",
+            "delete_relations",
+            "read_graph",
+            "search_nodes",
+            "open_nodes"
+        ]
+    );
+    let none = t.client(&t.token("alice", "").await);
+    assert_eq!(none.result("tools/list", json!({})).await, json!({"tools": []}));
+}
+
+#[tokio::test]
+async fn every_listed_tool_has_title_description_schemas_and_annotations() {
+    let t = TestServer::start().await;
+    let tools = t.user("alice").await.result("tools/list", json!({})).await["tools"].clone();
+    let tools = tools.as_array().unwrap();
+    assert_eq!(tools.len(), 13);
+    for tool in tools {
+        let name = tool["name"].as_str().unwrap();
+        assert!(
+            tool["title"].is_string() && tool["description"].is_string(),
+            "{name}"
+        );
+        assert_eq!(tool["inputSchema"]["type"], "object", "{name}");
+        assert_eq!(tool["outputSchema"]["type"], "object", "{name}");
+        let a = &tool["annotations"];
+        for hint in ["readOnlyHint", "destructiveHint", "idempotentHint"] {
+            assert!(a[hint].is_boolean(), "{name}.{hint}");
+        }
+        assert_eq!(a["openWorldHint"], false, "{name}");
+    }
+    let by_name = |n: &str| tools.iter().find(|t| t["name"] == n).unwrap()["annotations"].clone();
+    assert_eq!(by_name("search_memories")["readOnlyHint"], true);
+    assert_eq!(by_name("delete_memory")["destructiveHint"], true);
+    assert_eq!(by_name("add_memory")["idempotentHint"], false);
+}
+
+// ---- origin and CORS -----------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_foreign_origin_is_403_even_with_a_valid_token_dns_rebinding() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await.with_header("origin", "http://evil.example");
+    let r = c.rpc("ping", json!({})).await;
+    assert_eq!(r.status, 403);
+    assert!(r.header("access-control-allow-origin").is_none());
+    assert_eq!(r.error_code(), -32600);
+    let null = t.user("alice").await.with_header("origin", "null");
+    assert_eq!(null.rpc("ping", json!({})).await.status, 403);
+}
+
+#[tokio::test]
+async fn the_issuers_own_origin_is_accepted() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await.with_header("origin", t.issuer());
+    assert_eq!(c.rpc("ping", json!({})).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_configured_cors_origin_is_accepted_and_can_read_the_401_challenge() {
+    let t = TestServer::start_with(|c| c.cors_origins = vec!["https://app.example".into()]).await;
+    let c = t.user("alice").await.with_header("origin", "https://app.example");
+    let r = c.rpc("ping", json!({})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+
+    let r = t
+        .anonymous()
+        .with_header("origin", "https://app.example")
+        .rpc("ping", json!({}))
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert!(r
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("WWW-Authenticate"));
+
+    let pre = t
+        .anonymous()
+        .with_header("origin", "https://app.example")
+        .with_header("access-control-request-method", "POST")
+        .send(Method::OPTIONS, None)
+        .await;
+    assert_eq!(pre.status, 204);
+    assert!(pre
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("Authorization"));
+}
+
+// ---- protocol version ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_unsupported_protocol_version_header_is_400() {
+    let t = TestServer::start().await;
+    for bad in ["2024-11-05", "banana", ""] {
+        let r = t
+            .user("alice")
+            .await
+            .with_header("mcp-protocol-version", bad)
+            .rpc("ping", json!({}))
+            .await;
+        assert_eq!(r.status, 400, "{bad:?}");
+        assert!(r.body.contains("Unsupported MCP-Protocol-Version"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn each_supported_protocol_version_header_is_accepted_and_absence_is_fine() {
+    let t = TestServer::start().await;
+    for v in ["2025-11-25", "2025-06-18", "2025-03-26"] {
+        let c = t.user("alice").await.with_header("mcp-protocol-version", v);
+        assert_eq!(c.rpc("ping", json!({})).await.status, 200, "{v}");
+    }
+    assert_eq!(t.user("alice").await.rpc("ping", json!({})).await.status, 200);
+}
+
+#[tokio::test]
+async fn initialize_echoes_a_supported_version_and_offers_the_newest_otherwise() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    for v in ["2025-11-25", "2025-06-18", "2025-03-26"] {
+        let result = c
+            .result(
+                "initialize",
+                json!({"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+            )
+            .await;
+        assert_eq!(result["protocolVersion"], v);
+        assert_eq!(result["capabilities"]["tools"]["listChanged"], false);
+        assert_eq!(result["serverInfo"]["name"], "mcp-oauth");
+    }
+    let result = c
+        .result("initialize", json!({"protocolVersion": "2024-11-05"}))
+        .await;
+    assert_eq!(result["protocolVersion"], "2025-11-25");
+}
+
+#[tokio::test]
+async fn the_server_is_stateless_and_issues_no_session_id() {
+    let t = TestServer::start().await;
+    let r = t
+        .user("alice")
+        .await
+        .rpc("initialize", json!({"protocolVersion": "2025-06-18"}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("mcp-session-id").is_none());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}
+
+// ---- JSON-RPC ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn notifications_and_client_responses_are_202_with_no_body() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    for body in [
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}}),
+        json!({"jsonrpc": "2.0", "method": "no/such/notification"}),
+        json!({"jsonrpc": "2.0", "id": 5, "result": {}}),
+    ] {
+        let r = c.post(body.to_string()).await;
+        assert_eq!(r.status, 202, "{body}");
+        assert_eq!(r.body, "", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn ping_answers_an_empty_result_with_the_same_id() {
+    let t = TestServer::start().await;
+    let r = t
+        .user("alice")
+        .await
+        .post(r#"{"jsonrpc":"2.0","id":"abc","method":"ping"}"#)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"jsonrpc": "2.0", "id": "abc", "result": {}}));
+}
+
+#[tokio::test]
+async fn server_discover_and_unknown_methods_are_method_not_found() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    for method in ["server/discover", "resources/list", "no/such/method"] {
+        let r = c.rpc(method, json!({})).await;
+        assert_eq!(r.status, 200, "{method}");
+        assert_eq!(r.error_code(), -32601, "{method}");
+        assert_eq!(r.json()["id"], 1);
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_parse_error() {
+    let t = TestServer::start().await;
+    let r = t.user("alice").await.post(r#"{"jsonrpc":"2.0","id":1,"#).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), -32700);
+    assert_eq!(r.json()["id"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn batches_and_invalid_requests_are_400_invalid_request() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    for body in [
+        r#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping"}]"#,
+        r#"{"id":1,"method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":"x"}"#,
+        r#""ping""#,
+    ] {
+        let r = c.post(body).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(r.error_code(), -32600, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let t = TestServer::start_with(|c| c.max_body_bytes = 1024).await;
+    let c = t.user("alice").await;
+    let big = "x".repeat(2000);
+    let r = c
+        .rpc(
+            "tools/call",
+            json!({"name": "add_memory", "arguments": {"content": big}}),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    assert_eq!(c.call_ok("list_memories", json!({})).await["memories"], json!([]));
+}
+
+#[tokio::test]
+async fn a_non_json_content_type_is_415() {
+    let t = TestServer::start().await;
+    let r = t
+        .user("alice")
+        .await
+        .with_header("content-type", "text/plain")
+        .post(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        .await;
+    assert_eq!(r.status, 415);
+}
+
+#[tokio::test]
+async fn an_unknown_tool_is_invalid_params() {
+    let t = TestServer::start().await;
+    let r = t
+        .user("alice")
+        .await
+        .rpc("tools/call", json!({"name": "rm_rf", "arguments": {}}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.error_code(), -32602);
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("rm_rf"));
+}
+
+#[tokio::test]
+async fn tools_call_without_a_name_or_initialize_without_a_version_is_invalid_params() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    assert_eq!(
+        c.rpc("tools/call", json!({"arguments": {}})).await.error_code(),
+        -32602
+    );
+    assert_eq!(c.rpc("initialize", json!({})).await.error_code(), -32602);
+    assert_eq!(c.rpc("tools/list", json!([1, 2])).await.error_code(), -32602);
+}
+
+#[tokio::test]
+async fn bad_tool_arguments_are_a_tool_error_saying_what_was_wrong() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    let missing = c.call_err("add_memory", json!({})).await;
+    assert!(missing.contains("missing field `content`"), "{missing}");
+    let wrong_type = c.call_err("add_memory", json!({"content": 5})).await;
+    assert!(wrong_type.contains("invalid type"), "{wrong_type}");
+    let unknown = c
+        .call_err("add_memory", json!({"content": "x", "colour": "red"}))
+        .await;
+    assert!(unknown.contains("unknown field `colour`"), "{unknown}");
+    let not_object = c.call_err("list_memories", json!([1])).await;
+    assert!(not_object.contains("must be a JSON object"), "{not_object}");
+}
