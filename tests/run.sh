@@ -1,6 +1,21 @@
 #!/usr/bin/env bash
-# The test command (README): installs what the tests need when it is missing, then runs
-# every test. Safe to run again.
+# The test command (README): installs what the tests need when it is missing, then runs every
+# test. Safe to run again; installs are skipped when already current.
+#   - Debian's chromium, for the browser tests of the login, consent and connections pages
+#   - the pinned MCP SDK clients (npm, PyPI) for the interoperability tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "tests/run.sh: chromium is missing; install it with: sudo apt-get install chromium" >&2
+        exit 1
+    fi
+    echo "tests/run.sh: installing chromium (Debian package)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+bash tests/interop/install.sh
+
 cargo test --locked --all-targets
