@@ -1,10 +1,17 @@
 //! The command line: one clap definition from which `--help`, the shell completions and the
 //! man pages are all generated, and [`run`], which dispatches to one module per subcommand.
 
+pub mod client;
+pub mod completions;
 pub mod context;
 pub mod exit;
 pub mod migrate;
+pub mod output;
+pub mod prompt;
 pub mod serve;
+pub mod stats;
+pub mod token;
+pub mod user;
 
 use std::process::ExitCode;
 
@@ -77,6 +84,19 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Run the authorization server and the MCP endpoint.
     Serve(serve::ServeArgs),
+    /// Register, list, show, rotate and delete OAuth clients.
+    Client(client::ClientArgs),
+    /// Add, list and remove local accounts (`serve --login local`).
+    User(user::UserArgs),
+    /// Revoke tokens (on-call) and delete dead ones (cron).
+    Token(token::TokenArgs),
+    /// Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup.
+    Stats,
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+    /// Regenerate completions/ and man/ from this definition (for maintainers).
+    #[command(hide = true)]
+    GenerateAssets(completions::GenerateAssetsArgs),
 }
 
 /// Parses the process arguments, runs, and maps the outcome to an exit code.
@@ -100,5 +120,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Serve(args) => serve::run(&ctx, args).await,
+        Command::Client(args) => client::run(&ctx, args).await,
+        Command::User(args) => user::run(&ctx, args).await,
+        Command::Token(args) => token::run(&ctx, args).await,
+        Command::Stats => stats::run(&ctx).await,
+        Command::Completions(args) => completions::run_completions(args),
+        Command::GenerateAssets(args) => completions::run_generate(&ctx, args),
     }
 }
