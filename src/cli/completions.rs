@@ -1,11 +1,11 @@
 //! Shell completions and man pages, generated from the one clap definition.
 //!
-//! `mcp-oauth completions SHELL` prints one script (for installing by hand);
-//! `mcp-oauth generate-assets` (hidden, for maintainers) rewrites `completions/` and `man/`
-//! in the repository, and `tests/cli_generated.rs` fails when those files are stale:
+//! `mcp-oauth completions SHELL` prints one script (for installing by hand). The files in
+//! `completions/` and `man/` are written by [`write_assets`]; `tests/cli_generated.rs` fails
+//! when they are stale, and rewrites them when asked to:
 //!
 //! ```text
-//! cargo run --quiet -- generate-assets
+//! MCP_OAUTH_REGENERATE=1 cargo test --test cli_generated
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory};
 use clap_complete::{Generator, Shell};
 
-use super::{Cli, Context};
+use super::Cli;
 
 /// The binary's name, as the scripts and pages call it.
 const BIN: &str = "mcp-oauth";
@@ -39,27 +39,9 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-#[derive(Debug, Args)]
-pub struct GenerateAssetsArgs {
-    /// The repository root to write `completions/` and `man/` into.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out_dir: PathBuf,
-}
-
 pub fn run_completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     clap_complete::generate(args.shell, &mut Cli::command(), BIN, &mut out);
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn run_generate(ctx: &Context, args: GenerateAssetsArgs) -> anyhow::Result<ExitCode> {
-    let written = write_assets(&args.out_dir)?;
-    ctx.say(format!(
-        "wrote {} files under {}/completions and {}/man",
-        written,
-        args.out_dir.display(),
-        args.out_dir.display()
-    ));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -94,9 +94,6 @@ pub enum Command {
     Stats,
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
-    /// Regenerate completions/ and man/ from this definition (for maintainers).
-    #[command(hide = true)]
-    GenerateAssets(completions::GenerateAssetsArgs),
 }
 
 /// Parses the process arguments, runs, and maps the outcome to an exit code.
@@ -125,6 +122,5 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(args) => token::run(&ctx, args).await,
         Command::Stats => stats::run(&ctx).await,
         Command::Completions(args) => completions::run_completions(args),
-        Command::GenerateAssets(args) => completions::run_generate(&ctx, args),
     }
 }
