@@ -467,3 +467,21 @@ async fn each_batch_is_its_own_transaction_of_at_most_batch_size_rows() {
     assert_eq!(report.table_total(AT), 2_500);
     assert_eq!(seed::count(&store, AT, "1").await, 700);
 }
+
+#[tokio::test]
+async fn cleanup_draws_a_progress_bar_only_on_a_terminal() {
+    let db = Db::migrated();
+    let store = db.store().await;
+    seed::client(&store, "mcp_oauth_bulk", "usr_bulk").await;
+    seed::bulk_tokens(&store, AT, 20_000, "mcp_oauth_bulk", seed::now() - DAY, None).await;
+    let mut cmd = db
+        .cmd()
+        .args(["token", "cleanup", "--batch-size", "100"])
+        .command();
+    cmd.env("TERM", "xterm");
+    let mut p = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
+    p.exp_string("rows, eta").unwrap();
+    p.exp_string("oauth_access_tokens: deleted 20000 (20000 expired, 0 revoked)")
+        .unwrap();
+    p.exp_eof().unwrap();
+}

@@ -43,6 +43,7 @@ pub struct Cli {
 
 /// Options every subcommand accepts.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a
     /// Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL.

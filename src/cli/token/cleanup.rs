@@ -89,12 +89,11 @@ fn progress_bar(ctx: &Context, total: u64) -> Option<ProgressBar> {
     }
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg:26} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{spinner} {msg:25} {wide_bar} {human_pos}/{human_len} rows, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
+    bar.set_message("deleting");
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
 }
