@@ -233,6 +233,8 @@ async fn an_applied_migration_whose_checksum_changed_is_refused() {
 #[test]
 fn an_unmigrated_database_names_the_fix() {
     let db = Db::new();
+    // An existing but empty file (`migrate status` opens it without migrating).
+    db.cmd().args(["migrate", "status"]).stdout("pending").run();
     for args in [
         &["client", "list"][..],
         &["user", "list"],
@@ -245,4 +247,15 @@ fn an_unmigrated_database_names_the_fix() {
             .stderr("run `mcp-oauth migrate` first")
             .run();
     }
+}
+
+#[test]
+fn a_command_on_a_missing_database_file_names_the_fix_and_creates_nothing() {
+    let db = Db::new();
+    db.cmd()
+        .args(["client", "list"])
+        .status(4)
+        .stderr("(all of them: the file does not exist yet): run `mcp-oauth migrate` first")
+        .run();
+    assert!(!db.path().exists());
 }
