@@ -63,6 +63,16 @@ impl Context {
 
     /// Opens the database and checks that its schema is current, naming the fix if not.
     pub async fn open_migrated_store(&self) -> anyhow::Result<Store> {
+        // Checking must not leave an empty database file behind (e.g. a typo in --database).
+        if let DatabaseTarget::Local(path) = self.database_target()? {
+            if !path.exists() {
+                return Err(crate::storage::migrations::MigrationError::Pending {
+                    target: path.display().to_string(),
+                    pending: "all of them: the file does not exist yet".into(),
+                }
+                .into());
+            }
+        }
         let store = self.open_store().await?;
         crate::storage::migrations::ensure_current(&store).await?;
         Ok(store)

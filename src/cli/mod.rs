@@ -1,10 +1,17 @@
 //! The command line: one clap definition from which `--help`, the shell completions and the
 //! man pages are all generated, and [`run`], which dispatches to one module per subcommand.
 
+pub mod client;
+pub mod completions;
 pub mod context;
 pub mod exit;
 pub mod migrate;
+pub mod output;
+pub mod prompt;
 pub mod serve;
+pub mod stats;
+pub mod token;
+pub mod user;
 
 use std::process::ExitCode;
 
@@ -36,6 +43,7 @@ pub struct Cli {
 
 /// Options every subcommand accepts.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a
     /// Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL.
@@ -77,6 +85,16 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Run the authorization server and the MCP endpoint.
     Serve(serve::ServeArgs),
+    /// Register, list, show, rotate and delete OAuth clients.
+    Client(client::ClientArgs),
+    /// Add, list and remove local accounts (`serve --login local`).
+    User(user::UserArgs),
+    /// Revoke tokens (on-call) and delete dead ones (cron).
+    Token(token::TokenArgs),
+    /// Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup.
+    Stats,
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses the process arguments, runs, and maps the outcome to an exit code.
@@ -100,5 +118,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Serve(args) => serve::run(&ctx, args).await,
+        Command::Client(args) => client::run(&ctx, args).await,
+        Command::User(args) => user::run(&ctx, args).await,
+        Command::Token(args) => token::run(&ctx, args).await,
+        Command::Stats => stats::run(&ctx).await,
+        Command::Completions(args) => completions::run_completions(args),
     }
 }

@@ -9,6 +9,7 @@
 //! than a runtime thread inside SQLite's busy handler; the busy timeout remains for other
 //! processes (a cron `token cleanup` beside `serve`).
 
+pub mod cleanup;
 pub mod clients;
 pub mod graph;
 pub mod memories;

@@ -182,3 +182,17 @@ async fn mark(
     .await?;
     Ok(live as u64)
 }
+
+/// Whether any token (live or not) was ever issued to `user_id`: how a user who is not in the
+/// local table (a Clerk user) is known to exist.
+pub async fn user_has_tokens(store: &Store, user_id: &str) -> Result<bool> {
+    let conn = store.connection().await?;
+    let n = scalar_i64(
+        &conn,
+        "SELECT EXISTS (SELECT 1 FROM oauth_access_tokens WHERE user_id = ?1) \
+             OR EXISTS (SELECT 1 FROM oauth_refresh_tokens WHERE user_id = ?1)",
+        [user_id],
+    )
+    .await?;
+    Ok(n > 0)
+}

@@ -1,0 +1,422 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mcp-oauth] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mcp-oauth'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mcp-oauth'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand migrate 'Apply, inspect or roll back database migrations'
+            cand serve 'Run the authorization server and the MCP endpoint'
+            cand client 'Register, list, show, rotate and delete OAuth clients'
+            cand user 'Add, list and remove local accounts (`serve --login local`)'
+            cand token 'Revoke tokens (on-call) and delete dead ones (cron)'
+            cand stats 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;migrate'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --dry-run 'Print each pending migration and its SQL; change nothing'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand status 'List applied and pending migrations'
+            cand rollback 'Revert applied migrations, newest first (all of them unless --to)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;migrate;status'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;migrate;rollback'= {
+            cand --to 'Keep migrations up to and including VERSION; revert the ones after it (0 reverts all)'
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --dry-run 'Print what would be reverted and its SQL; change nothing'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;migrate;help'= {
+            cand status 'List applied and pending migrations'
+            cand rollback 'Revert applied migrations, newest first (all of them unless --to)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;migrate;help;status'= {
+        }
+        &'mcp-oauth;migrate;help;rollback'= {
+        }
+        &'mcp-oauth;migrate;help;help'= {
+        }
+        &'mcp-oauth;serve'= {
+            cand --listen 'Address to listen on'
+            cand --issuer 'Public base URL (e.g. https://ai-memory.app); must be https unless loopback. Defaults to http://<listen>'
+            cand --login 'Who signs users in at the consent screen'
+            cand --cors-origin 'A browser origin allowed by CORS and by /api/mcp''s Origin check (repeatable)'
+            cand --code-ttl 'Authorization code lifetime'
+            cand --access-ttl 'Access token lifetime'
+            cand --refresh-ttl 'Refresh token lifetime'
+            cand --refresh-grace 'How long a rotated-out refresh token stays usable (concurrent refreshes from several processes)'
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --no-registration 'Turn off dynamic client registration (RFC 7591)'
+            cand --trust-proxy 'Trust X-Forwarded-For for client addresses (only behind a proxy that sets it)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcp-oauth;client'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand register 'Register a client: a wizard on a terminal, or every answer as a flag'
+            cand list 'List every client'
+            cand show 'Show one client, with its live token counts'
+            cand rotate 'Issue a new client secret (printed once); the old one stops working now or after --grace'
+            cand delete 'Delete a client and every code and token it holds'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;client;register'= {
+            cand --name 'The name users see on the consent screen, e.g. "Claude"'
+            cand --redirect-uri 'A redirect URI the client may use (repeatable): https://…, or http:// on 127.0.0.1, [::1] or localhost (any port). Claude.ai uses https://claude.ai/api/mcp/auth_callback and https://claude.com/api/mcp/auth_callback'
+            cand --scope 'Scopes the client may be granted (repeatable, or one space- or comma-separated list): memories:read, memories:write, entities:read, entities:write'
+            cand --user-id 'The user who owns the client: a local user ID (`mcp-oauth user list`) or a Clerk user ID'
+            cand --auth-method 'How a confidential client sends its secret to the token endpoint [default: client_secret_basic]'
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --public 'A public client, without a secret: it proves itself with PKCE alone (Claude Code, desktop and command-line apps that cannot keep a secret)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcp-oauth;client;list'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;client;show'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;client;rotate'= {
+            cand --grace 'Keep the old secret working this long (e.g. 30m, 1h, 7d), so the client can be updated without downtime. Without it the old secret stops working at once'
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;client;delete'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand -y 'Do not ask for confirmation (needed without a terminal)'
+            cand --yes 'Do not ask for confirmation (needed without a terminal)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;client;help'= {
+            cand register 'Register a client: a wizard on a terminal, or every answer as a flag'
+            cand list 'List every client'
+            cand show 'Show one client, with its live token counts'
+            cand rotate 'Issue a new client secret (printed once); the old one stops working now or after --grace'
+            cand delete 'Delete a client and every code and token it holds'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;client;help;register'= {
+        }
+        &'mcp-oauth;client;help;list'= {
+        }
+        &'mcp-oauth;client;help;show'= {
+        }
+        &'mcp-oauth;client;help;rotate'= {
+        }
+        &'mcp-oauth;client;help;delete'= {
+        }
+        &'mcp-oauth;client;help;help'= {
+        }
+        &'mcp-oauth;user'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand add 'Add a local account; the password is asked twice on a terminal or read with --password-stdin'
+            cand list 'List local accounts'
+            cand remove 'Remove an account, end its sessions and revoke its tokens (its memories are kept)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;user;add'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --password-stdin 'Read the password from the first line of standard input instead of prompting (a password on the command line would show in `ps` and shell history)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;user;list'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;user;remove'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand -y 'Do not ask for confirmation (needed without a terminal)'
+            cand --yes 'Do not ask for confirmation (needed without a terminal)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;user;help'= {
+            cand add 'Add a local account; the password is asked twice on a terminal or read with --password-stdin'
+            cand list 'List local accounts'
+            cand remove 'Remove an account, end its sessions and revoke its tokens (its memories are kept)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;user;help;add'= {
+        }
+        &'mcp-oauth;user;help;list'= {
+        }
+        &'mcp-oauth;user;help;remove'= {
+        }
+        &'mcp-oauth;user;help;help'= {
+        }
+        &'mcp-oauth;token'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand revoke 'Revoke one token, or every token of a client or a user, for every server at once'
+            cand cleanup 'Delete expired codes and tokens, and revoked ones past the retention, in small batches'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;token;revoke'= {
+            cand --token 'An access token (mcp_at_…) or refresh token (mcp_rt_…); `-` reads it from standard input, which keeps it out of `ps` and shell history. A refresh token takes its whole grant with it'
+            cand --client 'Every token of this client (mcp_oauth_…)'
+            cand --user 'Every token of this user (a local usr_… ID or a Clerk user ID)'
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --dry-run 'Count what would be revoked; change nothing'
+            cand -y 'Do not ask for confirmation (needed without a terminal)'
+            cand --yes 'Do not ask for confirmation (needed without a terminal)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;token;cleanup'= {
+            cand --retention 'How long revoked tokens and redeemed codes are kept, so that reusing one is still recognised as a replay (e.g. 7d, 36h)'
+            cand --batch-size 'Rows deleted per transaction; each batch holds the write lock only briefly'
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --dry-run 'Count what would be deleted; change nothing'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;token;help'= {
+            cand revoke 'Revoke one token, or every token of a client or a user, for every server at once'
+            cand cleanup 'Delete expired codes and tokens, and revoked ones past the retention, in small batches'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;token;help;revoke'= {
+        }
+        &'mcp-oauth;token;help;cleanup'= {
+        }
+        &'mcp-oauth;token;help;help'= {
+        }
+        &'mcp-oauth;stats'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;completions'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;help'= {
+            cand migrate 'Apply, inspect or roll back database migrations'
+            cand serve 'Run the authorization server and the MCP endpoint'
+            cand client 'Register, list, show, rotate and delete OAuth clients'
+            cand user 'Add, list and remove local accounts (`serve --login local`)'
+            cand token 'Revoke tokens (on-call) and delete dead ones (cron)'
+            cand stats 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-oauth;help;migrate'= {
+            cand status 'List applied and pending migrations'
+            cand rollback 'Revert applied migrations, newest first (all of them unless --to)'
+        }
+        &'mcp-oauth;help;migrate;status'= {
+        }
+        &'mcp-oauth;help;migrate;rollback'= {
+        }
+        &'mcp-oauth;help;serve'= {
+        }
+        &'mcp-oauth;help;client'= {
+            cand register 'Register a client: a wizard on a terminal, or every answer as a flag'
+            cand list 'List every client'
+            cand show 'Show one client, with its live token counts'
+            cand rotate 'Issue a new client secret (printed once); the old one stops working now or after --grace'
+            cand delete 'Delete a client and every code and token it holds'
+        }
+        &'mcp-oauth;help;client;register'= {
+        }
+        &'mcp-oauth;help;client;list'= {
+        }
+        &'mcp-oauth;help;client;show'= {
+        }
+        &'mcp-oauth;help;client;rotate'= {
+        }
+        &'mcp-oauth;help;client;delete'= {
+        }
+        &'mcp-oauth;help;user'= {
+            cand add 'Add a local account; the password is asked twice on a terminal or read with --password-stdin'
+            cand list 'List local accounts'
+            cand remove 'Remove an account, end its sessions and revoke its tokens (its memories are kept)'
+        }
+        &'mcp-oauth;help;user;add'= {
+        }
+        &'mcp-oauth;help;user;list'= {
+        }
+        &'mcp-oauth;help;user;remove'= {
+        }
+        &'mcp-oauth;help;token'= {
+            cand revoke 'Revoke one token, or every token of a client or a user, for every server at once'
+            cand cleanup 'Delete expired codes and tokens, and revoked ones past the retention, in small batches'
+        }
+        &'mcp-oauth;help;token;revoke'= {
+        }
+        &'mcp-oauth;help;token;cleanup'= {
+        }
+        &'mcp-oauth;help;stats'= {
+        }
+        &'mcp-oauth;help;completions'= {
+        }
+        &'mcp-oauth;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,144 @@
+//! `mcp-oauth token cleanup`: the cron job. Deletes what can no longer be used (see
+//! [`crate::storage::cleanup`] for exactly what) in short batches, so a `serve` sharing the
+//! database keeps serving; a progress bar only on a terminal, one summary line per table.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use super::super::Context;
+use crate::clock;
+use crate::storage::cleanup::{self, Policy, Report};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Deletes: expired authorization codes (redeemed ones once the retention has \
+    passed, so a replay is still caught), expired access and refresh tokens, tokens revoked longer \
+    ago than the retention, expired login sessions, and auth events older than the retention \
+    (at least a day).\n\n\
+    Examples:\n  \
+    mcp-oauth token cleanup --dry-run\n  \
+    mcp-oauth token cleanup --retention 14d\n  \
+    # crontab: every hour, quiet unless it fails\n  \
+    17 * * * *  mcp-oauth --database /var/lib/mcp-oauth/mcp-oauth.db token cleanup -q\n\n\
+    Exit codes: 0 done, 1 failed (what was deleted before the failure stays deleted), \
+    3 database unreachable, 4 database not migrated."
+)]
+pub struct CleanupArgs {
+    /// How long revoked tokens and redeemed codes are kept, so that reusing one is still
+    /// recognised as a replay (e.g. 7d, 36h).
+    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub retention: Duration,
+
+    /// Rows deleted per transaction; each batch holds the write lock only briefly.
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch_size: u64,
+
+    /// Count what would be deleted; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub async fn run(ctx: &Context, args: CleanupArgs) -> anyhow::Result<ExitCode> {
+    let store = ctx.open_migrated_store().await?;
+    let started_at = clock::now();
+    let policy = Policy {
+        now: started_at,
+        retention: clock::seconds(args.retention),
+    };
+    let planned = cleanup::count(&store, &policy).await?;
+    if args.dry_run {
+        print(ctx, &planned, true, Duration::ZERO, &args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let clock_started = Instant::now();
+    let bar = progress_bar(ctx, planned.total());
+    let outcome = cleanup::run(&store, &policy, args.batch_size, |target, deleted| {
+        if let Some(bar) = &bar {
+            bar.set_message(target.table);
+            bar.inc(deleted);
+        }
+    })
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report =
+        match outcome {
+            Ok(report) => report,
+            Err(e) => return Err(anyhow::Error::new(e).context(
+                "token cleanup stopped part-way (the batches already committed stay deleted; run it again)",
+            )),
+        };
+    let elapsed = clock_started.elapsed();
+    let mut summary = report.to_json();
+    summary["retention_seconds"] = policy.retention.into();
+    summary["elapsed_ms"] = (elapsed.as_millis() as u64).into();
+    cleanup::record_run(&store, cleanup::TOKEN_CLEANUP, started_at, clock::now(), &summary).await?;
+    print(ctx, &report, false, elapsed, &args)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bar on a terminal only: cron and CI get the summary lines alone.
+fn progress_bar(ctx: &Context, total: u64) -> Option<ProgressBar> {
+    if ctx.quiet() || ctx.json() || !ctx.stderr_is_terminal() || total == 0 {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:25} {wide_bar} {human_pos}/{human_len} rows, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("deleting");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+fn print(
+    ctx: &Context,
+    report: &Report,
+    dry_run: bool,
+    elapsed: Duration,
+    args: &CleanupArgs,
+) -> anyhow::Result<()> {
+    if ctx.json() {
+        return ctx.print_json(&json!({
+            "dry_run": dry_run,
+            "retention_seconds": clock::seconds(args.retention),
+            "batch_size": args.batch_size,
+            "tables": report.to_json(),
+            "total": report.total(),
+            "elapsed_ms": elapsed.as_millis() as u64,
+        }));
+    }
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    for table in cleanup::tables() {
+        let parts: Vec<String> = report
+            .for_table(table)
+            .iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect();
+        ctx.say(format!(
+            "{table}: {verb} {} ({})",
+            report.table_total(table),
+            parts.join(", ")
+        ));
+    }
+    if dry_run {
+        ctx.say(format!(
+            "dry run: {} row(s) would be deleted; nothing was changed.",
+            report.total()
+        ));
+    } else {
+        ctx.say(format!(
+            "token cleanup: {} row(s) deleted in {:.1}s.",
+            report.total(),
+            elapsed.as_secs_f64()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,332 @@
+//! `token cleanup`: deleting rows that can no longer be used, in short batches.
+//!
+//! What is dead, per table:
+//! - authorization codes: unredeemed ones once expired; redeemed (or revoked) ones once expired
+//!   and redeemed longer ago than the retention, so a replayed code is still recognised, and
+//!   the tokens it issued revoked (RFC 6749 §4.1.2), for that long;
+//! - access and refresh tokens: unrevoked ones once expired; revoked ones once revoked longer
+//!   ago than the retention, whether or not they have expired. A revoked refresh token must
+//!   outlive its revocation by the retention so that its reuse still reads as a replay (and
+//!   revokes the family) rather than as an unknown token;
+//! - login sessions once expired;
+//! - `auth_events` older than the retention (never younger than a day: `stats` reports the last day).
+//!
+//! Each batch is its own short write transaction, so a `serve` sharing the database waits for
+//! one batch at most, never for the whole cleanup. Batches walk an index in order with a
+//! cursor, so rows kept on purpose (revoked within the retention) are stepped over once, not
+//! rescanned by every batch.
+
+use std::time::{Duration, Instant};
+
+use super::{first, scalar_i64, Result, Store};
+
+/// When rows die, relative to one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Unix seconds; rows are judged against this one instant for the whole run.
+    pub now: i64,
+    /// How long revoked tokens and redeemed codes are kept, in seconds.
+    pub retention: i64,
+}
+
+impl Policy {
+    fn revoked_cutoff(&self) -> i64 {
+        self.now.saturating_sub(self.retention)
+    }
+
+    fn events_cutoff(&self) -> i64 {
+        self.now.saturating_sub(self.retention.max(EVENTS_MIN_RETENTION))
+    }
+}
+
+/// `stats` reports failures over the last day; never delete events it still counts.
+const EVENTS_MIN_RETENTION: i64 = 24 * 3600;
+
+/// One reason a row of one table is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub table: &'static str,
+    /// A short word for the summary: `expired`, `revoked`, …
+    pub reason: &'static str,
+    /// The primary key (the token tables are WITHOUT ROWID, so there is no rowid to batch on).
+    key: &'static str,
+    /// The indexed column the batches walk in order.
+    order: &'static str,
+    /// The condition, over `{now}`, `{revoked_cutoff}` and `{events_cutoff}`.
+    condition: &'static str,
+}
+
+impl Target {
+    /// The condition with the policy's instants in place. They are integers computed here,
+    /// never text from outside, so inlining them is safe; it also keeps each statement's
+    /// parameters exactly the ones it uses (SQLite refuses to bind a parameter it lacks).
+    fn condition(&self, policy: &Policy) -> String {
+        self.condition
+            .replace("{now}", &policy.now.to_string())
+            .replace("{revoked_cutoff}", &policy.revoked_cutoff().to_string())
+            .replace("{events_cutoff}", &policy.events_cutoff().to_string())
+    }
+}
+
+/// Everything cleanup deletes, in the order it deletes it.
+pub const TARGETS: &[Target] = &[
+    Target {
+        table: "oauth_authorization_codes",
+        reason: "expired",
+        key: "code_hash",
+        order: "expires_at",
+        condition: "expires_at <= {now} AND used_at IS NULL",
+    },
+    Target {
+        table: "oauth_authorization_codes",
+        reason: "redeemed",
+        key: "code_hash",
+        order: "expires_at",
+        condition: "expires_at <= {now} AND used_at IS NOT NULL AND used_at <= {revoked_cutoff}",
+    },
+    Target {
+        table: "oauth_access_tokens",
+        reason: "expired",
+        key: "token_hash",
+        order: "expires_at",
+        condition: "expires_at <= {now} AND revoked_at IS NULL",
+    },
+    Target {
+        table: "oauth_access_tokens",
+        reason: "revoked",
+        key: "token_hash",
+        order: "revoked_at",
+        condition: "revoked_at IS NOT NULL AND revoked_at <= {revoked_cutoff}",
+    },
+    Target {
+        table: "oauth_refresh_tokens",
+        reason: "expired",
+        key: "token_hash",
+        order: "expires_at",
+        condition: "expires_at <= {now} AND revoked_at IS NULL",
+    },
+    Target {
+        table: "oauth_refresh_tokens",
+        reason: "revoked",
+        key: "token_hash",
+        order: "revoked_at",
+        condition: "revoked_at IS NOT NULL AND revoked_at <= {revoked_cutoff}",
+    },
+    Target {
+        table: "login_sessions",
+        reason: "expired",
+        key: "session_hash",
+        order: "expires_at",
+        condition: "expires_at <= {now}",
+    },
+    Target {
+        table: "auth_events",
+        reason: "old",
+        key: "id",
+        order: "created_at",
+        condition: "created_at <= {events_cutoff}",
+    },
+];
+
+/// The tables cleanup touches, each once, in order.
+pub fn tables() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for t in TARGETS {
+        if !out.contains(&t.table) {
+            out.push(t.table);
+        }
+    }
+    out
+}
+
+/// Rows deleted (or, in a dry run, deletable) for each target, in [`TARGETS`] order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub counts: Vec<(Target, u64)>,
+}
+
+impl Report {
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|(_, n)| n).sum()
+    }
+
+    /// `(reason, count)` for one table.
+    pub fn for_table(&self, table: &str) -> Vec<(&'static str, u64)> {
+        self.counts
+            .iter()
+            .filter(|(t, _)| t.table == table)
+            .map(|(t, n)| (t.reason, *n))
+            .collect()
+    }
+
+    pub fn table_total(&self, table: &str) -> u64 {
+        self.for_table(table).iter().map(|(_, n)| n).sum()
+    }
+
+    /// `{"table": {"reason": n, …, "total": n}, …}` for `maintenance_runs` and `--json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        for table in tables() {
+            let mut entry = serde_json::Map::new();
+            for (reason, n) in self.for_table(table) {
+                entry.insert(reason.to_string(), n.into());
+            }
+            entry.insert("total".into(), self.table_total(table).into());
+            out.insert(table.to_string(), entry.into());
+        }
+        out.into()
+    }
+}
+
+/// How many rows each target would delete now; changes nothing.
+pub async fn count(store: &Store, policy: &Policy) -> Result<Report> {
+    let conn = store.connection().await?;
+    let mut counts = Vec::with_capacity(TARGETS.len());
+    for target in TARGETS {
+        let n = scalar_i64(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM {} WHERE {}",
+                target.table,
+                target.condition(policy)
+            ),
+            (),
+        )
+        .await?;
+        counts.push((*target, n.max(0) as u64));
+    }
+    Ok(Report { counts })
+}
+
+/// Deletes up to `limit` rows of `target` whose order column is at least `cursor`, in one
+/// transaction. Returns how many it deleted and the cursor for the next batch.
+async fn delete_batch(
+    store: &Store,
+    target: &Target,
+    policy: &Policy,
+    cursor: i64,
+    limit: u64,
+) -> Result<(u64, i64)> {
+    let Target {
+        table, key, order, ..
+    } = target;
+    let condition = target.condition(policy);
+    let tx = store.begin_write().await?;
+    // The largest order value in this batch is where the next one starts: rows before it that
+    // the condition skipped are never looked at again.
+    let next_cursor = first(
+        tx.query(
+            &format!(
+                "SELECT max({order}) FROM (SELECT {order} FROM {table} \
+                 WHERE {order} >= ?1 AND {condition} ORDER BY {order} LIMIT ?2)"
+            ),
+            libsql::params![cursor, limit as i64],
+        )
+        .await?,
+        |r| Ok(r.get::<Option<i64>>(0)?),
+    )
+    .await?
+    .flatten();
+    let Some(next_cursor) = next_cursor else {
+        return Ok((0, cursor)); // nothing left; the dropped transaction changed nothing
+    };
+    let deleted = tx
+        .execute(
+            &format!(
+                "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} \
+                 WHERE {order} >= ?1 AND {condition} ORDER BY {order} LIMIT ?2)"
+            ),
+            libsql::params![cursor, limit as i64],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((deleted, next_cursor))
+}
+
+/// Deletes every dead row, `batch_size` rows per transaction, calling `on_batch` after each
+/// batch with the target and the rows it deleted. Returns what was deleted.
+pub async fn run(
+    store: &Store,
+    policy: &Policy,
+    batch_size: u64,
+    mut on_batch: impl FnMut(&Target, u64),
+) -> Result<Report> {
+    let batch_size = batch_size.max(1);
+    let mut counts = Vec::with_capacity(TARGETS.len());
+    for target in TARGETS {
+        let mut total = 0;
+        let mut cursor = i64::MIN;
+        loop {
+            let started = Instant::now();
+            let (deleted, next) = delete_batch(store, target, policy, cursor, batch_size).await?;
+            total += deleted;
+            on_batch(target, deleted);
+            if deleted == 0 {
+                break;
+            }
+            cursor = next;
+            breathe(started.elapsed()).await;
+        }
+        counts.push((*target, total));
+    }
+    Ok(Report { counts })
+}
+
+/// Between batches, leave the write lock free for as long as the batch held it (up to 50 ms).
+/// A `serve` in another process waiting on the lock polls with growing sleeps (SQLite's busy
+/// handler); were the next batch to start at once, it could keep missing the gap until its
+/// busy timeout ran out. A 50% duty cycle costs cleanup time, which cron has plenty of.
+async fn breathe(batch_took: Duration) {
+    let pause = batch_took.clamp(Duration::from_millis(1), Duration::from_millis(50));
+    tokio::time::sleep(pause).await;
+}
+
+/// The last finished run of a maintenance task.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MaintenanceRun {
+    pub task: String,
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub summary: serde_json::Value,
+}
+
+pub const TOKEN_CLEANUP: &str = "token_cleanup";
+
+/// Records a finished cleanup in `maintenance_runs` (what `stats` shows as the last cleanup).
+pub async fn record_run(
+    store: &Store,
+    task: &str,
+    started_at: i64,
+    finished_at: i64,
+    summary: &serde_json::Value,
+) -> Result<()> {
+    let conn = store.connection().await?;
+    conn.execute(
+        "INSERT INTO maintenance_runs (task, started_at, finished_at, summary) VALUES (?1, ?2, ?3, ?4)",
+        libsql::params![task, started_at, finished_at, summary.to_string()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The most recent run of `task`, if any.
+pub async fn last_run(store: &Store, task: &str) -> Result<Option<MaintenanceRun>> {
+    let conn = store.connection().await?;
+    let rows = conn
+        .query(
+            "SELECT task, started_at, finished_at, summary FROM maintenance_runs \
+             WHERE task = ?1 ORDER BY finished_at DESC, id DESC LIMIT 1",
+            [task],
+        )
+        .await?;
+    first(rows, |r| {
+        let summary: String = r.get(3)?;
+        Ok(MaintenanceRun {
+            task: r.get(0)?,
+            started_at: r.get(1)?,
+            finished_at: r.get(2)?,
+            summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::String(summary)),
+        })
+    })
+    .await
+}

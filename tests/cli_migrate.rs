@@ -1,0 +1,261 @@
+//! `mcp-oauth migrate` on real database files: what it creates, what a dry run leaves alone,
+//! rollback round trips, and refusing a migration edited after it ran.
+
+#[path = "common/cli.rs"]
+mod cli;
+
+use cli::Db;
+
+/// `name` of every schema object of `kind`, sorted.
+async fn objects(db: &Db, kind: &str) -> Vec<String> {
+    let store = db.store().await;
+    let conn = store.connection().await.unwrap();
+    let mut rows = conn
+        .query(
+            "SELECT name FROM sqlite_master WHERE type = ?1 AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            [kind],
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await.unwrap() {
+        out.push(row.get::<String>(0).unwrap());
+    }
+    out
+}
+
+/// Every schema object's SQL, for comparing two schemas.
+async fn schema(db: &Db) -> Vec<(String, Option<String>)> {
+    let store = db.store().await;
+    let conn = store.connection().await.unwrap();
+    let mut rows = conn
+        .query(
+            "SELECT name, sql FROM sqlite_master WHERE name <> 'schema_migrations' ORDER BY type, name",
+            (),
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await.unwrap() {
+        out.push((row.get(0).unwrap(), row.get(1).unwrap()));
+    }
+    out
+}
+
+const TABLES: &[&str] = &[
+    "auth_events",
+    "entities",
+    "login_sessions",
+    "maintenance_runs",
+    "memories",
+    "memories_fts",
+    "oauth_access_tokens",
+    "oauth_authorization_codes",
+    "oauth_clients",
+    "oauth_refresh_tokens",
+    "observations",
+    "relations",
+    "schema_migrations",
+    "users",
+];
+
+const INDEXES: &[&str] = &[
+    "idx_auth_events_created_at",
+    "idx_login_sessions_expires_at",
+    "idx_login_sessions_user_id",
+    "idx_memories_user_id",
+    "idx_oauth_access_client_id",
+    "idx_oauth_access_created_at",
+    "idx_oauth_access_expires_at",
+    "idx_oauth_access_grant_id",
+    "idx_oauth_access_revoked_at",
+    "idx_oauth_access_user_id",
+    "idx_oauth_clients_created_at",
+    "idx_oauth_clients_user_id",
+    "idx_oauth_codes_client_id",
+    "idx_oauth_codes_expires_at",
+    "idx_oauth_codes_grant_id",
+    "idx_oauth_codes_user_id",
+    "idx_oauth_refresh_client_id",
+    "idx_oauth_refresh_expires_at",
+    "idx_oauth_refresh_grant_id",
+    "idx_oauth_refresh_revoked_at",
+    "idx_oauth_refresh_user_id",
+    "idx_relations_to",
+];
+
+#[tokio::test]
+async fn migrate_on_an_empty_file_creates_every_table_and_index() {
+    let db = Db::new();
+    db.cmd()
+        .arg("migrate")
+        .stdout("applied 0001_oauth")
+        .stdout("applied 0004_operations")
+        .run();
+    let tables = objects(&db, "table").await;
+    for t in TABLES {
+        assert!(tables.contains(&t.to_string()), "no table {t} in {tables:?}");
+    }
+    let indexes = objects(&db, "index").await;
+    for i in INDEXES {
+        assert!(indexes.contains(&i.to_string()), "no index {i} in {indexes:?}");
+    }
+    db.cmd()
+        .arg("migrate")
+        .stdout("up to date; nothing to apply")
+        .run();
+}
+
+#[tokio::test]
+async fn every_column_a_token_lookup_or_cleanup_uses_leads_an_index() {
+    let db = Db::migrated();
+    let store = db.store().await;
+    let conn = store.connection().await.unwrap();
+    for (table, column) in [
+        ("oauth_authorization_codes", "client_id"),
+        ("oauth_authorization_codes", "user_id"),
+        ("oauth_authorization_codes", "expires_at"),
+        ("oauth_access_tokens", "client_id"),
+        ("oauth_access_tokens", "user_id"),
+        ("oauth_access_tokens", "expires_at"),
+        ("oauth_refresh_tokens", "client_id"),
+        ("oauth_refresh_tokens", "user_id"),
+        ("oauth_refresh_tokens", "expires_at"),
+    ] {
+        let mut rows = conn
+            .query(
+                "SELECT count(*) FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i \
+                 WHERE i.seqno = 0 AND i.name = ?2",
+                [table, column],
+            )
+            .await
+            .unwrap();
+        let n: i64 = rows.next().await.unwrap().unwrap().get(0).unwrap();
+        assert!(n >= 1, "{table}.{column} has no index");
+    }
+    // The digest is the primary key (WITHOUT ROWID): lookups by token are a key search.
+    for (table, key) in [
+        ("oauth_authorization_codes", "code_hash"),
+        ("oauth_access_tokens", "token_hash"),
+        ("oauth_refresh_tokens", "token_hash"),
+    ] {
+        let mut rows = conn
+            .query(
+                "SELECT pk FROM pragma_table_info(?1) WHERE name = ?2",
+                [table, key],
+            )
+            .await
+            .unwrap();
+        let pk: i64 = rows.next().await.unwrap().unwrap().get(0).unwrap();
+        assert_eq!(pk, 1, "{table}.{key} is not the primary key");
+    }
+}
+
+#[test]
+fn dry_run_on_a_missing_file_prints_the_sql_and_creates_nothing() {
+    let db = Db::new();
+    db.cmd()
+        .args(["migrate", "--dry-run"])
+        .stdout("CREATE TABLE oauth_clients")
+        .stdout("nothing was changed")
+        .run();
+    assert!(!db.path().exists());
+}
+
+#[test]
+fn dry_run_leaves_a_partly_migrated_file_byte_identical() {
+    let db = Db::migrated();
+    db.cmd()
+        .args(["migrate", "rollback", "--to", "2", "--yes"])
+        .stdout("reverted 0004_operations")
+        .run();
+    let before = db.bytes_on_disk();
+    db.cmd()
+        .args(["migrate", "--dry-run"])
+        .stdout("-- 0003_memory (pending)")
+        .stdout("-- 0004_operations (pending)")
+        .stdout_lacks("0002_accounts (pending)")
+        .run();
+    assert!(before == db.bytes_on_disk(), "the dry run changed the file");
+}
+
+#[tokio::test]
+async fn rollback_then_migrate_round_trips_the_schema() {
+    let db = Db::migrated();
+    let original = schema(&db).await;
+    db.cmd()
+        .args(["migrate", "rollback", "--yes"])
+        .stdout("reverted 0001_oauth")
+        .run();
+    assert!(objects(&db, "table")
+        .await
+        .iter()
+        .all(|t| t == "schema_migrations"));
+    db.cmd().arg("migrate").stdout("4 migration(s) applied").run();
+    assert_eq!(schema(&db).await, original);
+}
+
+#[test]
+fn rollback_without_a_terminal_needs_yes() {
+    let db = Db::migrated();
+    db.cmd()
+        .args(["migrate", "rollback", "--to", "3"])
+        .status(2)
+        .stderr("re-run with --yes")
+        .run();
+}
+
+#[tokio::test]
+async fn an_applied_migration_whose_checksum_changed_is_refused() {
+    let db = Db::migrated();
+    {
+        let store = db.store().await;
+        let conn = store.connection().await.unwrap();
+        conn.execute(
+            "UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1",
+            (),
+        )
+        .await
+        .unwrap();
+    }
+    db.cmd()
+        .arg("migrate")
+        .status(4)
+        .stderr("migration 1 (oauth) was changed after it was applied")
+        .run();
+    db.cmd()
+        .args(["client", "list"])
+        .status(4)
+        .stderr("was changed after it was applied")
+        .run();
+}
+
+#[test]
+fn an_unmigrated_database_names_the_fix() {
+    let db = Db::new();
+    // An existing but empty file (`migrate status` opens it without migrating).
+    db.cmd().args(["migrate", "status"]).stdout("pending").run();
+    for args in [
+        &["client", "list"][..],
+        &["user", "list"],
+        &["token", "cleanup"],
+        &["stats"],
+    ] {
+        db.cmd()
+            .args(args)
+            .status(4)
+            .stderr("run `mcp-oauth migrate` first")
+            .run();
+    }
+}
+
+#[test]
+fn a_command_on_a_missing_database_file_names_the_fix_and_creates_nothing() {
+    let db = Db::new();
+    db.cmd()
+        .args(["client", "list"])
+        .status(4)
+        .stderr("(all of them: the file does not exist yet): run `mcp-oauth migrate` first")
+        .run();
+    assert!(!db.path().exists());
+}
