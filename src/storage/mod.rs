@@ -10,6 +10,8 @@
 //! processes (a cron `token cleanup` beside `serve`).
 
 pub mod clients;
+pub mod events;
+pub mod grants;
 pub mod migrations;
 pub mod revocation;
 pub mod stats;
