@@ -3,7 +3,10 @@
 
 mod common;
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use common::{TestServer, REDIRECT};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -156,6 +159,56 @@ async fn clerk_jwt_is_not_accepted_as_bearer_in_local_mode() {
         .server
         .state
         .authenticate_bearer(&jwt(&keys().0.private_pem, valid_claims()))
+        .await
+        .is_err());
+}
+
+/// Serves `body` as JSON to every request; counts the requests.
+async fn jwks_server(body: String) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/.well-known/jwks.json", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut buf = vec![0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes()).await;
+        }
+    });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn jwks_keys_are_fetched_once_and_unknown_kids_refused() {
+    use base64::Engine;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::traits::PublicKeyParts;
+    let public = rsa::RsaPublicKey::from_public_key_pem(&keys().0.public_pem).unwrap();
+    let b64 = |b: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let jwks = json!({"keys": [{"kty": "RSA", "kid": "ins_1", "use": "sig", "alg": "RS256", "n": b64(public.n().to_bytes_be()), "e": b64(public.e().to_bytes_be())}]});
+    let (url, hits) = jwks_server(jwks.to_string()).await;
+    let clerk = Clerk::with_jwks_url(&url, vec![], None);
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("ins_1".into());
+    let key = EncodingKey::from_rsa_pem(keys().0.private_pem.as_bytes()).unwrap();
+    let token = jsonwebtoken::encode(&header, &valid_claims(), &key).unwrap();
+    for _ in 0..3 {
+        assert_eq!(clerk.verify(&token).await.unwrap().user_id, "user_clerk_1");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "keys are cached");
+    header.kid = Some("ins_other".into());
+    let other = jsonwebtoken::encode(&header, &valid_claims(), &key).unwrap();
+    assert!(clerk.verify(&other).await.is_err());
+    let other_key = EncodingKey::from_rsa_pem(keys().1.private_pem.as_bytes()).unwrap();
+    header.kid = Some("ins_1".into());
+    assert!(clerk
+        .verify(&jsonwebtoken::encode(&header, &valid_claims(), &other_key).unwrap())
         .await
         .is_err());
 }

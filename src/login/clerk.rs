@@ -92,6 +92,24 @@ impl Clerk {
         Ok(Clerk::new(KeySource::Pem(key), authorized_parties, sign_in_url))
     }
 
+    /// A verifier that fetches (and caches) keys from a JWKS URL.
+    pub fn with_jwks_url(url: &str, authorized_parties: Vec<String>, sign_in_url: Option<String>) -> Clerk {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Clerk::new(
+            KeySource::Jwks {
+                url: url.to_string(),
+                http,
+                cache: Mutex::new(None),
+            },
+            authorized_parties,
+            sign_in_url,
+        )
+    }
+
     /// From `CLERK_JWT_KEY` / `CLERK_JWKS_URL`, `CLERK_AUTHORIZED_PARTIES` (comma-separated)
     /// and `CLERK_SIGN_IN_URL`.
     pub fn from_env() -> Result<Clerk, ClerkConfigError> {
@@ -123,19 +141,7 @@ impl Clerk {
             return Clerk::with_pem(&pem.replace("\\n", "\n"), parties, sign_in);
         }
         if let Some(url) = var("CLERK_JWKS_URL") {
-            let http = reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .map_err(|e| ClerkConfigError::BadPem(e.to_string()))?;
-            return Ok(Clerk::new(
-                KeySource::Jwks {
-                    url,
-                    http,
-                    cache: Mutex::new(None),
-                },
-                parties,
-                sign_in,
-            ));
+            return Ok(Clerk::with_jwks_url(&url, parties, sign_in));
         }
         Err(ClerkConfigError::NoKey)
     }
