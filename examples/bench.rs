@@ -182,6 +182,7 @@ async fn main() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle_rss = rss_kib(server.id(), "VmRSS:");
+    let pid = server.id();
 
     let pkce = PkcePair::generate();
     // Refresh chains: one per connection, each started by a real code exchange.
@@ -213,6 +214,7 @@ async fn main() {
         fresh.push((c, code));
     }
 
+    report_rss(pid, "setup");
     let mut phases = Vec::new();
     {
         let (http, issuer) = (http.clone(), issuer.clone());
@@ -223,6 +225,7 @@ async fn main() {
             })
             .await,
         );
+        report_rss(pid, phases.last().map(|p| p.name).unwrap_or(""));
     }
     {
         let (http, issuer, public, chains) = (http.clone(), issuer.clone(), public.clone(), Arc::new(chains));
@@ -240,6 +243,7 @@ async fn main() {
             })
             .await,
         );
+        report_rss(pid, phases.last().map(|p| p.name).unwrap_or(""));
     }
     for (name, queue) in [
         (
@@ -269,6 +273,7 @@ async fn main() {
             })
             .await,
         );
+        report_rss(pid, phases.last().map(|p| p.name).unwrap_or(""));
     }
     let peak_rss = rss_kib(server.id(), "VmHWM:");
     let base = phases[0].rps();
@@ -295,4 +300,12 @@ async fn main() {
     );
     let _ = server.kill();
     let _ = server.wait();
+}
+
+fn report_rss(pid: u32, after: &str) {
+    eprintln!(
+        "  server RSS after {after}: {} MiB (peak {} MiB)",
+        rss_kib(pid, "VmRSS:") / 1024,
+        rss_kib(pid, "VmHWM:") / 1024
+    );
 }

@@ -22,7 +22,7 @@ fn dummy_password_hash() -> &'static str {
     DUMMY.get_or_init(|| secret::hash_password(&secret::generate(Kind::Csrf)))
 }
 
-/// The account if `password` is its password. Argon2 runs off the async threads.
+/// The account if `password` is its password. Argon2 runs on the bounded verifier pool.
 pub async fn check_password(
     store: &Store,
     username: &str,
@@ -36,10 +36,7 @@ pub async fn check_password(
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| dummy_password_hash().to_string());
-    let password = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || secret::verify_phc(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = crate::oauth::hash_verifier::verify(password, &hash).await;
     Ok(user.filter(|_| ok))
 }
 

@@ -241,11 +241,9 @@ async fn verify_secret(cache: &SecretCache, client: &ClientRecord, secret: &str,
     false
 }
 
-/// Argon2 is CPU work: keep it off the async worker threads.
+/// Argon2 is CPU and memory work: it runs on the bounded pool of [`super::hash_verifier`].
 async fn verify_off_thread(secret: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || secret::verify_phc(&secret, &phc))
-        .await
-        .unwrap_or(false)
+    super::hash_verifier::verify(&secret, &phc).await
 }
 
 #[cfg(test)]

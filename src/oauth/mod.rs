@@ -6,6 +6,7 @@ pub mod bearer;
 pub mod client_auth;
 pub mod error;
 pub mod grants;
+pub mod hash_verifier;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect_uri;
