@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::{Context, Failure};
 use crate::http::{self, AppState, LoginMode, ServerConfig};
+use crate::login::clerk::Clerk;
 use crate::storage::migrations;
 
 #[derive(Debug, Args)]
@@ -122,7 +123,16 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
             config.issuer, args.listen
         );
     }
-    let state = AppState::new(config, store);
+    let clerk = match config.login {
+        LoginMode::Clerk => Some(Clerk::from_env().map_err(|e| Failure::usage(e.to_string()))?),
+        LoginMode::Local => None,
+    };
+    if clerk.as_ref().is_some_and(|c| c.sign_in_url().is_none()) {
+        tracing::warn!(
+            "CLERK_SIGN_IN_URL is not set: browsers without a Clerk session cannot be sent to sign in"
+        );
+    }
+    let state = AppState::with_clerk(config, store, clerk);
     http::launch(state, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -29,6 +29,43 @@ pub struct ServerConfig {
     pub trust_proxy: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Rate limits on failures and registrations.
+    pub limits: AbuseLimits,
+}
+
+/// `burst` events at once, refilled evenly over `per` (a token bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub burst: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    pub const fn new(burst: u32, per: Duration) -> Rate {
+        Rate { burst, per }
+    }
+}
+
+/// Per-process limits (each instance behind a load balancer counts on its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbuseLimits {
+    /// Failed client authentications, per client address and per client_id.
+    pub failed_client_auth: Rate,
+    /// Failed logins, per client address and per user name.
+    pub failed_login: Rate,
+    /// Dynamic registrations per client address (Claude.ai registers twice per connection
+    /// attempt, and again after any `invalid_client`).
+    pub registration: Rate,
+}
+
+impl Default for AbuseLimits {
+    fn default() -> AbuseLimits {
+        AbuseLimits {
+            failed_client_auth: Rate::new(10, Duration::from_secs(60)),
+            failed_login: Rate::new(10, Duration::from_secs(300)),
+            registration: Rate::new(30, Duration::from_secs(3600)),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -45,6 +82,7 @@ impl ServerConfig {
             refresh_grace: Duration::from_secs(60),
             trust_proxy: false,
             max_body_bytes: 64 * 1024,
+            limits: AbuseLimits::default(),
         }
     }
 
@@ -55,5 +93,16 @@ impl ServerConfig {
 
     pub fn is_https(&self) -> bool {
         self.issuer.starts_with("https://")
+    }
+
+    /// The grant lifetimes in whole seconds.
+    pub fn lifetimes(&self) -> crate::oauth::grants::Lifetimes {
+        use crate::clock::seconds;
+        crate::oauth::grants::Lifetimes {
+            code: seconds(self.code_ttl),
+            access: seconds(self.access_ttl),
+            refresh: seconds(self.refresh_ttl),
+            refresh_grace: seconds(self.refresh_grace),
+        }
     }
 }

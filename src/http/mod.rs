@@ -1,19 +1,28 @@
 //! The hyper server: parse the request, call the protocol modules, render the answer.
 //! No protocol decision is made here.
 
+pub mod authorize_endpoint;
 pub mod body;
 pub mod config;
+pub mod connections_endpoint;
 pub mod cors;
+pub mod csrf;
 pub mod discovery;
+pub mod form;
+pub mod login_endpoint;
 pub mod mcp_endpoint;
 pub mod metrics;
 pub mod oauth_endpoints;
 pub mod pages;
 pub mod probes;
+pub mod rate_limit;
+pub mod register_endpoint;
 pub mod response;
 pub mod router;
 pub mod server;
+pub mod session;
 pub mod state;
+pub mod token_endpoint;
 
 pub use config::{LoginMode, ServerConfig};
 pub use server::{launch, Server};

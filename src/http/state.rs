@@ -1,9 +1,15 @@
-//! What every request handler shares: configuration, the store, and in-memory counters.
+//! What every request handler shares: configuration, the store, in-memory counters, rate
+//! limiters, the verified-secret cache and the Clerk verifier.
 
 use std::sync::Arc;
 
 use crate::http::config::ServerConfig;
 use crate::http::metrics::Metrics;
+use crate::http::rate_limit::RateLimiter;
+use crate::login::clerk::Clerk;
+use crate::oauth::bearer::{self, BearerContext, BearerError, Principal};
+use crate::oauth::client_auth::SecretCache;
+use crate::oauth::grants::Lifetimes;
 use crate::storage::Store;
 
 pub struct AppState {
@@ -12,16 +18,62 @@ pub struct AppState {
     pub metrics: Metrics,
     /// `<issuer>/api/mcp`, computed once.
     pub resource: String,
+    pub lifetimes: Lifetimes,
+    pub limits: Limiters,
+    pub secret_cache: SecretCache,
+    /// Set in `--login clerk` mode.
+    pub clerk: Option<Clerk>,
+}
+
+/// One bucket set per abuse control.
+pub struct Limiters {
+    pub client_auth_by_address: RateLimiter,
+    pub client_auth_by_client: RateLimiter,
+    pub login_by_address: RateLimiter,
+    pub login_by_username: RateLimiter,
+    pub registration_by_address: RateLimiter,
 }
 
 impl AppState {
+    /// A server without Clerk (local accounts).
     pub fn new(config: ServerConfig, store: Store) -> Arc<AppState> {
+        AppState::with_clerk(config, store, None)
+    }
+
+    /// A server that verifies Clerk session JWTs with `clerk` (`--login clerk`).
+    pub fn with_clerk(config: ServerConfig, store: Store, clerk: Option<Clerk>) -> Arc<AppState> {
         let resource = config.resource();
+        let l = config.limits;
         Arc::new(AppState {
+            lifetimes: config.lifetimes(),
+            limits: Limiters {
+                client_auth_by_address: RateLimiter::new(l.failed_client_auth),
+                client_auth_by_client: RateLimiter::new(l.failed_client_auth),
+                login_by_address: RateLimiter::new(l.failed_login),
+                login_by_username: RateLimiter::new(l.failed_login),
+                registration_by_address: RateLimiter::new(l.registration),
+            },
             config,
             store,
             metrics: Metrics::default(),
             resource,
+            secret_cache: SecretCache::default(),
+            clerk,
         })
+    }
+
+    /// Who a bearer token sent to `/api/mcp` speaks for: an `mcp_at_` access token for this
+    /// resource, or (Clerk mode) a Clerk session JWT.
+    pub async fn authenticate_bearer(&self, token: &str) -> Result<Principal, BearerError> {
+        bearer::authenticate(
+            &BearerContext {
+                store: &self.store,
+                resource: &self.resource,
+                clerk: self.clerk.as_ref(),
+                now: crate::clock::now(),
+            },
+            token,
+        )
+        .await
     }
 }

@@ -1,7 +1,12 @@
-//! The resource server's side: is this bearer access token good for `/api/mcp`? (RFC 6750)
+//! The resource server's side: is this bearer token good for `/api/mcp`? (RFC 6750)
+//!
+//! Two kinds of bearer are accepted: an `mcp_at_…` access token issued here, bound to the
+//! resource `<issuer>/api/mcp`; and, in Clerk mode, a Clerk session JWT ("existing Clerk auth
+//! still works"), which is the user acting directly and so carries every scope.
 
 use super::resource;
 use super::scope::ScopeSet;
+use crate::login::clerk::Clerk;
 use crate::secret::{self, Kind};
 use crate::storage::{tokens, Store, StoreError};
 
@@ -51,4 +56,39 @@ pub async fn authenticate_access_token(
         client_id: Some(record.client_id),
         scopes: ScopeSet::parse_lenient(&record.scope),
     })
+}
+
+/// What [`authenticate`] needs besides the token.
+#[derive(Clone, Copy)]
+pub struct BearerContext<'a> {
+    pub store: &'a Store,
+    /// `<issuer>/api/mcp`
+    pub resource: &'a str,
+    /// Set in `--login clerk` mode.
+    pub clerk: Option<&'a Clerk>,
+    pub now: i64,
+}
+
+/// Validates a bearer token of either kind.
+pub async fn authenticate(ctx: &BearerContext<'_>, token: &str) -> Result<Principal, BearerError> {
+    if token.starts_with(Kind::AccessToken.prefix()) {
+        return authenticate_access_token(ctx.store, token, ctx.resource, ctx.now).await;
+    }
+    let Some(clerk) = ctx.clerk else {
+        return Err(BearerError::Invalid("not an access token"));
+    };
+    if token.split('.').count() != 3 {
+        return Err(BearerError::Invalid("not an access token or a JWT"));
+    }
+    match clerk.verify(token).await {
+        Ok(signed_in) => Ok(Principal {
+            user_id: signed_in.user_id,
+            client_id: None,
+            scopes: ScopeSet::all(),
+        }),
+        Err(e) => {
+            tracing::debug!(reason = %e, "Clerk bearer token refused");
+            Err(BearerError::Invalid("Clerk session token refused"))
+        }
+    }
 }

@@ -1,8 +1,16 @@
 //! OAuth 2.1 authorization-server logic: plain values and a [`crate::storage::Store`] in,
 //! plain values or typed errors out. Nothing here knows about HTTP or the terminal.
 
+pub mod authorize;
 pub mod bearer;
+pub mod client_auth;
+pub mod error;
+pub mod grants;
+pub mod hash_verifier;
 pub mod metadata;
+pub mod pkce;
 pub mod redirect_uri;
+pub mod registration;
 pub mod resource;
+pub mod revocation;
 pub mod scope;

@@ -11,6 +11,8 @@
 
 pub mod cleanup;
 pub mod clients;
+pub mod events;
+pub mod grants;
 pub mod graph;
 pub mod memories;
 pub mod migrations;

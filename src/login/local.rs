@@ -1,0 +1,75 @@
+//! Local accounts (`serve --login local`): password check and browser sessions.
+//!
+//! A session is a 256-bit random cookie value (`mcp_ss_…`) stored only as its SHA-256.
+//! An unknown user name is checked against a dummy hash so that it costs what a wrong password
+//! costs: the login form does not reveal which accounts exist.
+
+use std::sync::OnceLock;
+
+use super::SignedIn;
+use crate::secret::{self, Kind};
+use crate::storage::users::{self, UserRecord};
+use crate::storage::{Store, StoreError};
+
+/// How long a login lasts.
+pub const SESSION_TTL_SECONDS: i64 = 12 * 60 * 60;
+
+/// Longest user name or password looked at; longer input fails without hashing.
+const MAX_INPUT: usize = 1024;
+
+fn dummy_password_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| secret::hash_password(&secret::generate(Kind::Csrf)))
+}
+
+/// The account if `password` is its password. Argon2 runs on the bounded verifier pool.
+pub async fn check_password(
+    store: &Store,
+    username: &str,
+    password: &str,
+) -> Result<Option<UserRecord>, StoreError> {
+    if username.is_empty() || username.len() > MAX_INPUT || password.len() > MAX_INPUT {
+        return Ok(None);
+    }
+    let user = users::find_by_username(store, username).await?;
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy_password_hash().to_string());
+    let ok = crate::oauth::hash_verifier::verify(password, &hash).await;
+    Ok(user.filter(|_| ok))
+}
+
+/// Starts a session for `user`; returns the cookie value.
+pub async fn start_session(store: &Store, user: &UserRecord, now: i64) -> Result<String, StoreError> {
+    let token = secret::generate(Kind::LoginSession);
+    users::create_session(
+        store,
+        &secret::digest(&token),
+        &user.user_id,
+        now,
+        now + SESSION_TTL_SECONDS,
+    )
+    .await?;
+    users::record_login(store, &user.user_id, now).await?;
+    Ok(token)
+}
+
+/// The signed-in user of a session cookie value, if the session is live.
+pub async fn session_user(
+    store: &Store,
+    cookie_value: &str,
+    now: i64,
+) -> Result<Option<SignedIn>, StoreError> {
+    if !cookie_value.starts_with(Kind::LoginSession.prefix()) || cookie_value.len() > 128 {
+        return Ok(None);
+    }
+    let digest = secret::digest(cookie_value);
+    Ok(users::find_session_user(store, &digest, now)
+        .await?
+        .map(|u| SignedIn {
+            user_id: u.user_id,
+            display_name: u.username,
+            session_binding: crate::storage::migrations::hex(&digest),
+        }))
+}

@@ -1,0 +1,199 @@
+//! Dynamic client registration (RFC 7591) in the shapes the Python and TypeScript MCP SDKs
+//! and Claude.ai rely on.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{json, TestServer, REDIRECT};
+use mcp_oauth::client::{self, ClientAuth};
+use mcp_oauth::http::config::Rate;
+use serde_json::json;
+
+async fn register(s: &TestServer, body: serde_json::Value) -> reqwest::Response {
+    s.http
+        .post(s.url("/api/oauth/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn python_sdk_registration_without_auth_method_gets_a_secret_and_client_secret_post() {
+    let s = TestServer::start().await;
+    let r = register(&s, json!({"redirect_uris": ["http://localhost:3030/callback"], "client_name": "Python SDK", "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"], "scope": "memories:read offline_access"})).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let b = json(r).await;
+    assert_eq!(b["token_endpoint_auth_method"], "client_secret_post");
+    assert!(b["client_id"].as_str().unwrap().starts_with("mcp_oauth_"));
+    assert!(b["client_secret"].as_str().unwrap().starts_with("mcp_cs_"));
+    assert_eq!(b["client_secret_expires_at"], 0);
+    assert!(b["client_id_issued_at"].as_i64().unwrap() > 1_700_000_000);
+    assert_eq!(b["scope"], "memories:read");
+    assert_eq!(b["redirect_uris"], json!(["http://localhost:3030/callback"]));
+    assert_eq!(b["grant_types"], json!(["authorization_code", "refresh_token"]));
+    let stored: String = {
+        let conn = s.store.connection().await.unwrap();
+        let mut rows = conn
+            .query(
+                "SELECT secret_hash FROM oauth_clients WHERE registration = 'dynamic'",
+                (),
+            )
+            .await
+            .unwrap();
+        rows.next().await.unwrap().unwrap().get(0).unwrap()
+    };
+    assert!(stored.starts_with("$argon2id$"));
+    // The secret works with client_secret_post, as the SDK will send it.
+    let auth = ClientAuth::Post(
+        b["client_id"].as_str().unwrap().into(),
+        b["client_secret"].as_str().unwrap().into(),
+    );
+    let r = client::refresh(&s.http, &s.issuer, &auth, "mcp_rt_unknown")
+        .await
+        .unwrap();
+    assert_eq!(
+        json(r).await["error"],
+        "invalid_grant",
+        "authenticated, then the grant is refused"
+    );
+}
+
+#[tokio::test]
+async fn typescript_sdk_registration_with_basic_then_basic_without_body_client_id() {
+    let s = TestServer::start().await;
+    let b = json(register(&s, json!({"redirect_uris": [REDIRECT], "client_name": "TS SDK", "token_endpoint_auth_method": "client_secret_basic"})).await).await;
+    assert_eq!(b["token_endpoint_auth_method"], "client_secret_basic");
+    let auth = ClientAuth::Basic(
+        b["client_id"].as_str().unwrap().into(),
+        b["client_secret"].as_str().unwrap().into(),
+    );
+    let mut browser = s.signed_in("alice").await;
+    let t = s.tokens_for(&mut browser, &auth).await;
+    assert!(t.access_token.starts_with("mcp_at_"));
+}
+
+#[tokio::test]
+async fn public_client_registration_has_no_secret_and_revokes_with_client_id_only() {
+    let s = TestServer::start().await;
+    let b = json(register(&s, json!({"redirect_uris": [REDIRECT], "client_name": "Claude Code", "token_endpoint_auth_method": "none"})).await).await;
+    assert_eq!(b["token_endpoint_auth_method"], "none");
+    assert!(b.get("client_secret").is_none());
+    assert_eq!(b["client_secret_expires_at"], 0);
+    let auth = ClientAuth::Public(b["client_id"].as_str().unwrap().into());
+    let mut browser = s.signed_in("alice").await;
+    let t = s.tokens_for(&mut browser, &auth).await;
+    assert_eq!(
+        client::revoke(&s.http, &s.issuer, &auth, t.refresh_token.as_deref().unwrap())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(!s.bearer_ok(&t.access_token).await);
+}
+
+#[tokio::test]
+async fn empty_string_urls_are_not_echoed() {
+    let s = TestServer::start().await;
+    let b = json(register(&s, json!({"redirect_uris": [REDIRECT], "client_uri": "", "logo_uri": "", "tos_uri": "", "client_name": ""})).await).await;
+    for field in ["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri"] {
+        assert!(b.get(field).is_none(), "{field}: {b}");
+    }
+    assert_eq!(b["client_name"], "Unnamed MCP client");
+    let b = json(
+        register(
+            &s,
+            json!({"redirect_uris": [REDIRECT], "client_uri": "https://claude.ai"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(b["client_uri"], "https://claude.ai");
+}
+
+#[tokio::test]
+async fn registration_of_open_redirect_uris_is_refused() {
+    let s = TestServer::start().await;
+    for uris in [
+        json!(["http://evil.example/cb"]),
+        json!(["javascript:alert(1)"]),
+        json!(["https://app.example/cb#frag"]),
+        json!(["https://*.example/cb"]),
+        json!(["https://app.example/cb\r\nX: y"]),
+        json!([]),
+        json!("https://app.example/cb"),
+    ] {
+        let r = register(&s, json!({"redirect_uris": uris})).await;
+        assert_eq!(r.status(), 400, "{uris}");
+        let e = json(r).await["error"].as_str().unwrap().to_string();
+        assert!(
+            e == "invalid_redirect_uri" || e == "invalid_client_metadata",
+            "{e}"
+        );
+    }
+    let r = register(&s, json!({"client_name": "no uris"})).await;
+    assert_eq!(json(r).await["error"], "invalid_redirect_uri");
+    assert_eq!(s.count("SELECT count(*) FROM oauth_clients").await, 0);
+}
+
+#[tokio::test]
+async fn invalid_client_metadata_is_refused() {
+    let s = TestServer::start().await;
+    for body in [
+        json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "private_key_jwt"}),
+        json!({"redirect_uris": [REDIRECT], "grant_types": ["client_credentials"]}),
+        json!({"redirect_uris": [REDIRECT], "response_types": ["token"]}),
+        json!({"redirect_uris": [REDIRECT], "client_name": 7}),
+    ] {
+        let r = register(&s, body.clone()).await;
+        assert_eq!(r.status(), 400, "{body}");
+        assert_eq!(json(r).await["error"], "invalid_client_metadata");
+    }
+    let r = s
+        .http
+        .post(s.url("/api/oauth/register"))
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(r).await["error"], "invalid_client_metadata");
+}
+
+#[tokio::test]
+async fn registration_is_rate_limited_per_address() {
+    let s = TestServer::start_with(|c| c.limits.registration = Rate::new(2, Duration::from_secs(3600))).await;
+    let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+    assert_eq!(register(&s, body.clone()).await.status(), 201);
+    assert_eq!(register(&s, body.clone()).await.status(), 201);
+    let r = register(&s, body).await;
+    assert_eq!(r.status(), 429);
+    assert!(
+        r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+}
+
+#[tokio::test]
+async fn registration_turned_off_answers_404_json_and_metadata_omits_it() {
+    let s = TestServer::start_with(|c| c.registration_enabled = false).await;
+    let r = register(&s, json!({"redirect_uris": [REDIRECT]})).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(json(r).await["error"], "not_found");
+    let meta = json(
+        s.http
+            .get(s.url("/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(meta.get("registration_endpoint").is_none());
+}
