@@ -6,7 +6,7 @@ mod cli;
 mod seed;
 
 use cli::Db;
-use mcp_oauth::storage::stats::{event, record_event};
+use mcp_oauth::storage::events::{record_on, AuthEvent};
 use seed::{Token, DAY, HOUR};
 
 #[tokio::test]
@@ -34,16 +34,13 @@ async fn stats_counts_clients_tokens_codes_events_and_the_last_cleanup() {
     seed::code(&store, "pending", c, "u", now + 300, None).await;
     seed::code(&store, "used", c, "u", now + 300, Some(now)).await;
     let conn = store.connection().await.unwrap();
-    record_event(&conn, event::CLIENT_AUTH_FAILED, Some(c), now - 60)
+    record_on(&conn, AuthEvent::ClientAuthFailed, Some(c), now - 60)
         .await
         .unwrap();
-    record_event(&conn, event::LOGIN_FAILED, None, now - 3 * HOUR)
+    record_on(&conn, AuthEvent::LoginFailed, None, now - 3 * HOUR)
         .await
         .unwrap();
-    record_event(&conn, event::TOKEN_ISSUED, Some(c), now - 60)
-        .await
-        .unwrap();
-    record_event(&conn, event::AUTHORIZATION_DENIED, Some(c), now - 2 * DAY)
+    record_on(&conn, AuthEvent::AuthorizationDenied, Some(c), now - 2 * DAY)
         .await
         .unwrap();
 

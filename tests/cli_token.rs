@@ -239,9 +239,12 @@ async fn one_of_each(store: &Store, now: i64) {
     .await;
     let conn = store.connection().await.unwrap();
     for (kind, at) in [("keep", now - 2 * HOUR), ("del", now - 8 * DAY)] {
-        mcp_oauth::storage::stats::record_event(&conn, kind, None, at)
-            .await
-            .unwrap();
+        conn.execute(
+            "INSERT INTO auth_events (kind, client_id, created_at) VALUES (?1, NULL, ?2)",
+            libsql::params![kind, at],
+        )
+        .await
+        .unwrap();
     }
 }
 

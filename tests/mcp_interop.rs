@@ -126,7 +126,6 @@ async fn python_sdk_client_probes_discover_then_initializes_and_uses_the_tools()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the OAuth endpoints (branch oauth) and `user add` (branch admin): remove once merged"]
 async fn typescript_sdk_client_completes_the_oauth_flow_from_a_bare_401_to_revocation() {
     let Some(cmd) = node_flow() else { return };
     let t = TestServer::start().await;
@@ -135,7 +134,6 @@ async fn typescript_sdk_client_completes_the_oauth_flow_from_a_bare_401_to_revoc
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the OAuth endpoints (branch oauth) and `user add` (branch admin): remove once merged"]
 async fn python_sdk_client_completes_the_oauth_flow_from_a_bare_401_to_revocation() {
     let Some(cmd) = python_flow() else { return };
     let t = TestServer::start().await;

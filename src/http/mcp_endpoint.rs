@@ -24,7 +24,7 @@ use super::state::AppState;
 use crate::clock;
 use crate::mcp::jsonrpc::{self, ErrorObject, INVALID_REQUEST};
 use crate::mcp::{self, protocol, McpOutcome};
-use crate::oauth::bearer::{self, BearerError, Principal};
+use crate::oauth::bearer::{BearerError, Principal};
 use crate::oauth::metadata::protected_resource_metadata_url;
 use crate::oauth::scope::{Scope, ScopeSet};
 
@@ -123,7 +123,7 @@ async fn authenticate<B>(state: &AppState, req: &Request<B>) -> Result<Principal
     let Some(token) = bearer_token(req) else {
         return Err(unauthorized(state, false));
     };
-    match bearer::authenticate_access_token(&state.store, token, &state.resource, clock::now()).await {
+    match state.authenticate_bearer(token).await {
         Ok(principal) => Ok(principal),
         Err(BearerError::Invalid(reason)) => {
             tracing::debug!(reason, "MCP request with an unusable bearer token");

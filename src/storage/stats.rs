@@ -1,5 +1,6 @@
 //! Counts for `/metrics` and `mcp-oauth stats`.
 
+use super::events::AuthEvent;
 use super::{first, scalar_i64, Result, Store};
 
 /// Tables whose sizes are reported.
@@ -25,31 +26,6 @@ pub async fn table_rows(store: &Store) -> Result<Vec<(String, i64)>> {
         out.push((table.to_string(), n));
     }
     Ok(out)
-}
-
-/// The kinds of `auth_events` row, for whoever records them (the token and authorize
-/// endpoints, the login form). Every kind but [`event::TOKEN_ISSUED`] is a failure.
-pub mod event {
-    pub const CLIENT_AUTH_FAILED: &str = "client_auth_failed";
-    pub const LOGIN_FAILED: &str = "login_failed";
-    pub const AUTHORIZATION_DENIED: &str = "authorization_denied";
-    pub const INVALID_GRANT: &str = "invalid_grant";
-    pub const TOKEN_ISSUED: &str = "token_issued";
-}
-
-/// Records one event for `stats` (and `/metrics`). `conn` may be an open transaction.
-pub async fn record_event(
-    conn: &libsql::Connection,
-    kind: &str,
-    client_id: Option<&str>,
-    now: i64,
-) -> Result<()> {
-    conn.execute(
-        "INSERT INTO auth_events (kind, client_id, created_at) VALUES (?1, ?2, ?3)",
-        libsql::params![kind, client_id, now],
-    )
-    .await?;
-    Ok(())
 }
 
 /// Counts over the last hour and the last day.
@@ -160,8 +136,13 @@ async fn issued_since(conn: &libsql::Connection, since: i64) -> Result<i64> {
 async fn failures_since(conn: &libsql::Connection, since: i64) -> Result<i64> {
     scalar_i64(
         conn,
-        "SELECT count(*) FROM auth_events WHERE created_at >= ?1 AND kind <> ?2",
-        libsql::params![since, event::TOKEN_ISSUED],
+        "SELECT count(*) FROM auth_events WHERE created_at >= ?1 AND kind IN (?2, ?3, ?4)",
+        libsql::params![
+            since,
+            AuthEvent::ClientAuthFailed.as_str(),
+            AuthEvent::LoginFailed.as_str(),
+            AuthEvent::AuthorizationDenied.as_str()
+        ],
     )
     .await
 }
