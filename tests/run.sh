@@ -18,4 +18,10 @@ fi
 
 bash tests/interop/install.sh
 
+# playwright-core for tests/browser_pages.rs (it drives the chromium above; it downloads nothing).
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-lock; then
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/browser/package-lock.json tests/browser/node_modules/.installed-lock
+fi
+
 cargo test --locked --all-targets

@@ -78,7 +78,7 @@ impl TestServer {
         user_id
     }
 
-    async fn add_client(
+    pub async fn add_client(
         &self,
         name: &str,
         redirect_uris: &[&str],
