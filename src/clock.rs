@@ -20,3 +20,9 @@ pub fn rfc3339(unix_seconds: i64) -> String {
 pub fn seconds(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
+
+/// A stored timestamp for people: `2026-11-27 13:40 UTC`.
+pub fn human(unix_seconds: i64) -> String {
+    let full = rfc3339(unix_seconds); // 2026-11-27T13:40:18Z
+    format!("{} {} UTC", &full[..10], &full[11..16])
+}

@@ -85,8 +85,8 @@ async fn show(
             client_id: &c.client_id,
             client_name: &c.client_name,
             scopes: c.scopes.clone(),
-            authorized_at: clock::rfc3339(c.authorized_at),
-            last_used_at: clock::rfc3339(c.last_used_at),
+            authorized_at: clock::human(c.authorized_at),
+            last_used_at: clock::human(c.last_used_at),
             csrf: csrf::token(
                 secret,
                 Purpose::Connections,

@@ -28,7 +28,7 @@ pub fn escape(s: &str) -> String {
 const STYLE: &str = "*{box-sizing:border-box}\
 body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b1b1f;background:#f4f4f6}\
 main{max-width:30rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px #0002;overflow-wrap:anywhere}\
-h1{font-size:1.35rem;margin:0 0 1rem}p{margin:.5rem 0}ul{padding-left:1.2rem}li{margin:.3rem 0}\
+time{white-space:nowrap}h1{font-size:1.35rem;margin:0 0 1rem}p{margin:.5rem 0}ul{padding-left:1.2rem}li{margin:.3rem 0}\
 label{display:block;margin:.8rem 0 .2rem;font-weight:600}\
 input[type=text],input[type=password]{width:100%;padding:.6rem;font:inherit;border:1px solid #bbb;border-radius:8px}\
 button{font:inherit;padding:.65rem 1.2rem;border-radius:8px;border:1px solid #1b1b1f;background:#fff;cursor:pointer;min-width:7rem}\
@@ -151,7 +151,7 @@ pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>]) -> String {
                     .collect();
                 format!(
                     "<div class=\"card\"><strong>{name}</strong>\
-                     <p class=\"muted\">Can: {scopes}<br>Authorized {authorized} · last used {used}</p>\
+                     <p class=\"muted\">Can: {scopes}<br>Authorized <time>{authorized}</time> · last used <time>{used}</time></p>\
                      <form method=\"post\" action=\"/api/oauth/connections\">{id}{csrf}\
                      <button type=\"submit\">Revoke</button></form></div>",
                     name = escape(r.client_name),
