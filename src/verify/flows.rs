@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::checklist::{CheckVerdict, Halt, Verdict};
 use super::run::{connection_listed, Run, SHORT_GRACE};
+use super::target::why;
 use crate::client::{self, authorize_url, AuthorizeUrl, ClientAuth, PkcePair};
 use crate::secret::{self, Kind};
 use crate::{clock, fail, skip};
@@ -85,7 +86,7 @@ pub async fn authorize_probe(run: &mut Run) -> CheckVerdict {
         .get(&url)
         .send()
         .await
-        .map_err(|e| format!("GET authorize: {e}"))?;
+        .map_err(|e| format!("GET authorize: {}", why(&e)))?;
     let status = resp.status();
     let location = resp
         .headers()
@@ -114,7 +115,7 @@ pub async fn authorize_probe(run: &mut Run) -> CheckVerdict {
     let page = browser
         .get(&url)
         .await
-        .map_err(|e| format!("GET authorize signed in: {e}"))?;
+        .map_err(|e| format!("GET authorize signed in: {}", why(&e)))?;
     if page.status != 200 || !page.body.contains("name=\"decision\"") {
         fail!(
             "signed in, GET authorize answered {} (Location {:?}), not the consent page",
@@ -164,11 +165,11 @@ pub async fn token_exchange(run: &mut Run) -> CheckVerdict {
     let fields = browser
         .consent(&url)
         .await
-        .map_err(|e| format!("consent page: {e}"))?;
+        .map_err(|e| format!("consent page: {}", why(&e)))?;
     let answer = browser
         .decide(&fields, "approve")
         .await
-        .map_err(|e| format!("approve: {e}"))?;
+        .map_err(|e| format!("approve: {}", why(&e)))?;
     let Some(location) = answer.location().map(str::to_string) else {
         fail!("approve answered {} without a Location", answer.status);
     };
@@ -206,11 +207,17 @@ fn check_tokens(t: &client::TokenResponse) -> Result<(), String> {
 pub async fn tools_list(run: &mut Run) -> CheckVerdict {
     let tokens = run.first_grant().await?;
     let mcp = run.mcp(Some(&tokens.access_token));
-    let init = mcp.initialize().await.map_err(|e| format!("initialize: {e}"))?;
+    let init = mcp
+        .initialize()
+        .await
+        .map_err(|e| format!("initialize: {}", why(&e)))?;
     if !init.get("protocolVersion").is_some_and(Value::is_string) {
         fail!("initialize result has no protocolVersion: {init}");
     }
-    let tools = mcp.list_tools().await.map_err(|e| format!("tools/list: {e}"))?;
+    let tools = mcp
+        .list_tools()
+        .await
+        .map_err(|e| format!("tools/list: {}", why(&e)))?;
     if tools.is_empty() {
         fail!(
             "tools/list returned no tools for a token with scopes {:?}",
@@ -237,11 +244,11 @@ pub async fn new_user_authorization(run: &mut Run) -> CheckVerdict {
     let fields = browser
         .consent(&url)
         .await
-        .map_err(|e| format!("consent page: {e}"))?;
+        .map_err(|e| format!("consent page: {}", why(&e)))?;
     let answer = browser
         .decide(&fields, "approve")
         .await
-        .map_err(|e| format!("approve: {e}"))?;
+        .map_err(|e| format!("approve: {}", why(&e)))?;
     let Some(location) = answer.location().map(str::to_string) else {
         fail!("approve answered {} without a Location", answer.status);
     };
@@ -249,7 +256,10 @@ pub async fn new_user_authorization(run: &mut Run) -> CheckVerdict {
     let tokens = run.exchange(&location, &redirect, &pkce).await?;
     check_tokens(&tokens)?;
     let mcp = run.mcp(Some(&tokens.access_token));
-    let tools = mcp.list_tools().await.map_err(|e| format!("tools/list: {e}"))?;
+    let tools = mcp
+        .list_tools()
+        .await
+        .map_err(|e| format!("tools/list: {}", why(&e)))?;
     let has = |name: &str| {
         tools
             .iter()
@@ -259,7 +269,7 @@ pub async fn new_user_authorization(run: &mut Run) -> CheckVerdict {
         if has("list_memories") {
             mcp.call_tool("list_memories", json!({ "limit": 1 }))
                 .await
-                .map_err(|e| format!("list_memories: {e}"))?;
+                .map_err(|e| format!("list_memories: {}", why(&e)))?;
             return Ok(Verdict::PassExcept(
                 "the client's scopes allow no add_memory: only list_memories was called".into(),
             ));
@@ -275,7 +285,7 @@ pub async fn new_user_authorization(run: &mut Run) -> CheckVerdict {
             json!({ "content": content, "tags": ["mcp-oauth-verify"] }),
         )
         .await
-        .map_err(|e| format!("add_memory: {e}"))?;
+        .map_err(|e| format!("add_memory: {}", why(&e)))?;
     let Some(id) = added.get("id").and_then(Value::as_i64) else {
         fail!("add_memory returned no id: {added}");
     };
@@ -284,7 +294,7 @@ pub async fn new_user_authorization(run: &mut Run) -> CheckVerdict {
         let listed = mcp
             .call_tool("list_memories", json!({ "limit": 20 }))
             .await
-            .map_err(|e| format!("list_memories: {e}"))?;
+            .map_err(|e| format!("list_memories: {}", why(&e)))?;
         let found = listed
             .get("memories")
             .and_then(Value::as_array)
@@ -296,7 +306,7 @@ pub async fn new_user_authorization(run: &mut Run) -> CheckVerdict {
     let deleted = mcp
         .call_tool("delete_memory", json!({ "id": id }))
         .await
-        .map_err(|e| format!("delete_memory: {e}"))?;
+        .map_err(|e| format!("delete_memory: {}", why(&e)))?;
     if deleted.get("deleted") != Some(&Value::Bool(true)) {
         fail!("delete_memory did not delete memory {id}: {deleted}");
     }
@@ -323,7 +333,7 @@ async fn expect_refresh_refused(
 ) -> Result<(), String> {
     let resp = client::refresh(&run.target.http, &run.target.issuer, client, refresh_token)
         .await
-        .map_err(|e| format!("refresh: {e}"))?;
+        .map_err(|e| format!("refresh: {}", why(&e)))?;
     match oauth_error(resp).await {
         (400, Some(e), _) if e == "invalid_grant" => Ok(()),
         (200, _, _) => Err(format!("{what} still works at the token endpoint")),
@@ -340,7 +350,7 @@ async fn expect_token_refused(run: &Run, access_token: &str, what: &str) -> Resu
         .mcp(Some(access_token))
         .rpc("tools/list", json!({}))
         .await
-        .map_err(|e| format!("tools/list: {e}"))?;
+        .map_err(|e| format!("tools/list: {}", why(&e)))?;
     if reply.status != 401 {
         return Err(format!(
             "{what}: /api/mcp answered {}, expected 401",
@@ -372,7 +382,7 @@ pub async fn refresh(run: &mut Run) -> CheckVerdict {
     let client = run.client().await?;
     let resp = client::refresh(&run.target.http, &run.target.issuer, &client, &old_refresh)
         .await
-        .map_err(|e| format!("refresh: {e}"))?;
+        .map_err(|e| format!("refresh: {}", why(&e)))?;
     let rotated_by = clock::now();
     let second = run.token_response(resp, "refresh").await?;
     check_tokens(&second)?;
@@ -385,7 +395,7 @@ pub async fn refresh(run: &mut Run) -> CheckVerdict {
     run.mcp(Some(&second.access_token))
         .list_tools()
         .await
-        .map_err(|e| format!("tools/list with the refreshed access token: {e}"))?;
+        .map_err(|e| format!("tools/list with the refreshed access token: {}", why(&e)))?;
     let grace = run.settings.refresh_grace;
     if refresh_wait(run).is_none() {
         return Ok(Verdict::PassExcept(format!(
@@ -416,6 +426,16 @@ pub async fn refresh(run: &mut Run) -> CheckVerdict {
     )
     .await
     .map_err(|e| format!("reuse did not revoke the token family (RFC 9700 §4.14.2): {e}"))?;
+    if let Some(new_refresh) = &second.refresh_token {
+        expect_refresh_refused(
+            run,
+            &client,
+            new_refresh,
+            "the family's new refresh token, after the reuse,",
+        )
+        .await
+        .map_err(|e| format!("reuse did not revoke the token family (RFC 9700 §4.14.2): {e}"))?;
+    }
     Ok(Verdict::Pass)
 }
 
@@ -438,11 +458,11 @@ pub async fn denial(run: &mut Run) -> CheckVerdict {
     let fields = browser
         .consent(&url)
         .await
-        .map_err(|e| format!("consent page: {e}"))?;
+        .map_err(|e| format!("consent page: {}", why(&e)))?;
     let answer = browser
         .decide(&fields, "deny")
         .await
-        .map_err(|e| format!("deny: {e}"))?;
+        .map_err(|e| format!("deny: {}", why(&e)))?;
     let Some(location) = answer.location().map(str::to_string) else {
         fail!("deny answered {} without a Location", answer.status);
     };
@@ -521,7 +541,7 @@ pub async fn invalid_client(run: &mut Run) -> CheckVerdict {
             .get(&url)
             .send()
             .await
-            .map_err(|e| format!("GET authorize: {e}"))?;
+            .map_err(|e| format!("GET authorize: {}", why(&e)))?;
         if let Some(location) = resp.headers().get("location") {
             fail!("authorize with {what} redirected to {location:?}; it must show an error page");
         }
@@ -551,7 +571,7 @@ pub async fn invalid_client(run: &mut Run) -> CheckVerdict {
         async move {
             let resp = client::token_request(&http, &endpoint, &auth, &fields)
                 .await
-                .map_err(|e| format!("token request: {e}"))?;
+                .map_err(|e| format!("token request: {}", why(&e)))?;
             Ok::<_, String>(oauth_error(resp).await)
         }
     };
@@ -602,7 +622,7 @@ pub async fn revocation(run: &mut Run) -> CheckVerdict {
     for token in [&grant.tokens.access_token, &refresh_token] {
         let resp = client::revoke(&run.target.http, &run.target.issuer, &client, token)
             .await
-            .map_err(|e| format!("revoke: {e}"))?;
+            .map_err(|e| format!("revoke: {}", why(&e)))?;
         if resp.status() != reqwest::StatusCode::OK {
             fail!("the revocation endpoint answered {}", resp.status());
         }
@@ -630,7 +650,7 @@ pub async fn connections_revoke(run: &mut Run) -> CheckVerdict {
     let page = browser
         .get("/api/oauth/connections")
         .await
-        .map_err(|e| format!("GET /api/oauth/connections: {e}"))?;
+        .map_err(|e| format!("GET /api/oauth/connections: {}", why(&e)))?;
     if page.status != 200 {
         fail!(
             "GET /api/oauth/connections answered {} while signed in",
@@ -654,7 +674,7 @@ pub async fn connections_revoke(run: &mut Run) -> CheckVerdict {
             &[("client_id", client.client_id()), ("csrf", &csrf)],
         )
         .await
-        .map_err(|e| format!("POST /api/oauth/connections: {e}"))?;
+        .map_err(|e| format!("POST /api/oauth/connections: {}", why(&e)))?;
     if !(300..400).contains(&answer.status) {
         fail!(
             "Revoke answered {}, expected a redirect back to the page",
@@ -688,6 +708,6 @@ pub async fn clerk_session_token(run: &mut Run) -> CheckVerdict {
     run.mcp(Some(&jwt))
         .list_tools()
         .await
-        .map_err(|e| format!("tools/list with the Clerk session JWT as Bearer: {e}"))?;
+        .map_err(|e| format!("tools/list with the Clerk session JWT as Bearer: {}", why(&e)))?;
     Ok(Verdict::Pass)
 }

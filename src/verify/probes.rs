@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::checklist::{CheckVerdict, Verdict};
-use super::target::Target;
+use super::target::{why, Target};
 use crate::fail;
 use crate::oauth::metadata;
 
@@ -43,7 +43,7 @@ async fn get_json(target: &Target, path: &str) -> Result<(Value, HeaderMap), Str
         .get(&url)
         .send()
         .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(|e| format!("GET {url}: {}", why(&e)))?;
     let status = resp.status();
     let headers = resp.headers().clone();
     if status != StatusCode::OK {
@@ -52,7 +52,7 @@ async fn get_json(target: &Target, path: &str) -> Result<(Value, HeaderMap), Str
     let doc = resp
         .json::<Value>()
         .await
-        .map_err(|e| format!("GET {path}: not JSON: {e}"))?;
+        .map_err(|e| format!("GET {path}: not JSON: {}", why(&e)))?;
     Ok((doc, headers))
 }
 
@@ -65,7 +65,7 @@ pub async fn health(target: &Target) -> CheckVerdict {
             .get(&url)
             .send()
             .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
+            .map_err(|e| format!("GET {url}: {}", why(&e)))?;
         if resp.status() != StatusCode::OK {
             let hint = if path == "/readyz" {
                 " (the server cannot reach its database)"
@@ -130,6 +130,10 @@ pub async fn protected_resource_metadata(target: &Target) -> CheckVerdict {
                 target.issuer
             );
         }
+        let methods = doc.get("bearer_methods_supported").and_then(Value::as_array);
+        if !methods.is_some_and(|m| m.iter().any(|v| v.as_str() == Some("header"))) {
+            fail!("{path}: bearer_methods_supported does not list header");
+        }
     }
     Ok(Verdict::Pass)
 }
@@ -145,7 +149,7 @@ pub async fn mcp_requires_token(target: &Target) -> CheckVerdict {
         .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
         .send()
         .await
-        .map_err(|e| format!("POST {url}: {e}"))?;
+        .map_err(|e| format!("POST {url}: {}", why(&e)))?;
     if resp.status() != StatusCode::UNAUTHORIZED {
         fail!(
             "POST /api/mcp without a token answered {}, expected 401",
@@ -182,7 +186,7 @@ pub async fn https_everywhere(target: &Target) -> CheckVerdict {
         .get(target.url("/.well-known/oauth-authorization-server"))
         .send()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| why(&e))?;
     match resp.headers().get(header::STRICT_TRANSPORT_SECURITY) {
         Some(v) if v.to_str().is_ok_and(|s| s.contains("max-age=")) => Ok(Verdict::Pass),
         _ => fail!("no Strict-Transport-Security header on https responses (set it at the TLS proxy)"),
@@ -207,7 +211,7 @@ pub async fn cors_only_configured_origins(target: &Target) -> CheckVerdict {
             .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
             .send()
             .await
-            .map_err(|e| format!("OPTIONS {path}: {e}"))?;
+            .map_err(|e| format!("OPTIONS {path}: {}", why(&e)))?;
         if let Some(v) = resp.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
             fail!("OPTIONS {path} from a foreign origin got Access-Control-Allow-Origin: {v:?}");
         }

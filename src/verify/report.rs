@@ -32,6 +32,11 @@ pub fn table(results: &[CheckResult], color: bool) -> String {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(["", "check", "what", "time", "reason"]);
+    // A terminal that reports no useful width (a pty without a size) would squeeze every cell
+    // to a letter per line: print it unwrapped instead.
+    if table.width().is_some_and(|w| w < 60) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
     for r in results {
         let mut mark = Cell::new(r.outcome.mark());
         if color {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::checklist::Halt;
-use super::target::Target;
+use super::target::{why, Target};
 use crate::client::mcp::McpClient;
 use crate::client::{self, registration, AuthorizeUrl, Browser, ClientAuth, PkcePair, TokenResponse};
 use crate::storage::Store;
@@ -108,14 +108,14 @@ impl Run {
                 .get(&url)
                 .send()
                 .await
-                .map_err(|e| format!("GET {url}: {e}"))?;
+                .map_err(|e| format!("GET {url}: {}", why(&e)))?;
             if !resp.status().is_success() {
                 return Err(Halt::Fail(format!("GET {url} answered {}", resp.status())));
             }
             let doc: Value = resp
                 .json()
                 .await
-                .map_err(|e| format!("GET {url}: not JSON: {e}"))?;
+                .map_err(|e| format!("GET {url}: not JSON: {}", why(&e)))?;
             self.metadata = Some(doc);
         }
         Ok(self.metadata.as_ref().expect("just set"))
@@ -224,7 +224,7 @@ impl Run {
             Some(Login::Password { username, password }) => browser
                 .sign_in(username, password)
                 .await
-                .map_err(|e| format!("signing in as {username} on /api/oauth/login: {e}"))?,
+                .map_err(|e| format!("signing in as {username} on /api/oauth/login: {}", why(&e)))?,
             Some(Login::ClerkSession(jwt)) => browser.set_cookie("__session", jwt),
             None => {
                 return Err(Halt::Skip(
@@ -244,7 +244,7 @@ impl Run {
         let page = browser
             .get("/api/oauth/connections")
             .await
-            .map_err(|e| format!("GET /api/oauth/connections: {e}"))?;
+            .map_err(|e| format!("GET /api/oauth/connections: {}", why(&e)))?;
         Ok(page.status == 200 && connection_listed(&page.body, client.client_id()))
     }
 
@@ -260,11 +260,11 @@ impl Run {
         let fields = browser
             .consent(&url)
             .await
-            .map_err(|e| format!("consent page: {e}"))?;
+            .map_err(|e| format!("consent page: {}", why(&e)))?;
         let answer = browser
             .decide(&fields, "approve")
             .await
-            .map_err(|e| format!("approve: {e}"))?;
+            .map_err(|e| format!("approve: {}", why(&e)))?;
         let Some(location) = answer.location().map(str::to_string) else {
             return Err(Halt::Fail(format!(
                 "approve answered {} without a Location",
@@ -297,7 +297,7 @@ impl Run {
             Some(&pkce.verifier),
         )
         .await
-        .map_err(|e| format!("token request: {e}"))?;
+        .map_err(|e| format!("token request: {}", why(&e)))?;
         let tokens = self.token_response(resp, "code exchange").await?;
         Ok(tokens)
     }
@@ -309,7 +309,7 @@ impl Run {
         what: &str,
     ) -> Result<TokenResponse, Halt> {
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| format!("{what}: {e}"))?;
+        let body = resp.text().await.map_err(|e| format!("{what}: {}", why(&e)))?;
         if status != reqwest::StatusCode::OK {
             return Err(Halt::Fail(format!(
                 "{what} answered {status}: {}",
@@ -317,7 +317,7 @@ impl Run {
             )));
         }
         let tokens: TokenResponse =
-            serde_json::from_str(&body).map_err(|e| format!("{what}: not a token response ({e})"))?;
+            serde_json::from_str(&body).map_err(|e| format!("{what}: not a token response ({})", why(&e)))?;
         if let Some(rt) = &tokens.refresh_token {
             self.issued.push(rt.clone());
         }
@@ -361,7 +361,7 @@ impl Run {
                 .call_tool("delete_memory", serde_json::json!({ "id": id }))
                 .await
             {
-                left.push(format!("memory {id} was not deleted: {e}"));
+                left.push(format!("memory {id} was not deleted: {}", why(&e)));
             }
         }
         let issued = std::mem::take(&mut self.issued);
@@ -376,7 +376,7 @@ impl Run {
             match client::revoke(&self.target.http, &self.target.issuer, &client, &token).await {
                 Ok(r) if r.status().is_success() => {}
                 Ok(r) => left.push(format!("revoking a refresh token answered {}", r.status())),
-                Err(e) => left.push(format!("revoking a refresh token: {e}")),
+                Err(e) => left.push(format!("revoking a refresh token: {}", why(&e))),
             }
         }
         left

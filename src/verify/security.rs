@@ -6,6 +6,7 @@ use reqwest::header;
 use super::checklist::{CheckVerdict, Halt, Verdict};
 use super::probes::check_frame_headers;
 use super::run::Run;
+use super::target::why;
 use crate::client::{self, ClientAuth};
 use crate::secret::{self, Kind};
 use crate::storage::clients;
@@ -22,7 +23,7 @@ pub async fn pages_refuse_framing(run: &mut Run) -> CheckVerdict {
         .get(run.target.url("/api/oauth/login"))
         .send()
         .await
-        .map_err(|e| format!("GET /api/oauth/login: {e}"))?;
+        .map_err(|e| format!("GET /api/oauth/login: {}", why(&e)))?;
     match login.status().as_u16() {
         200 => {
             check_frame_headers(login.headers(), "login page")?;
@@ -46,7 +47,7 @@ pub async fn pages_refuse_framing(run: &mut Run) -> CheckVerdict {
                 let page = browser
                     .get(&url)
                     .await
-                    .map_err(|e| format!("consent page: {e}"))?;
+                    .map_err(|e| format!("consent page: {}", why(&e)))?;
                 if page.status != 200 {
                     fail!("the consent page answered {}", page.status);
                 }
@@ -56,7 +57,7 @@ pub async fn pages_refuse_framing(run: &mut Run) -> CheckVerdict {
             let page = browser
                 .get("/api/oauth/connections")
                 .await
-                .map_err(|e| format!("connections page: {e}"))?;
+                .map_err(|e| format!("connections page: {}", why(&e)))?;
             if page.status != 200 {
                 fail!("the connections page answered {} while signed in", page.status);
             }
@@ -104,7 +105,7 @@ pub async fn secrets_hashed(run: &mut Run) -> CheckVerdict {
     };
     let all = clients::list(&store)
         .await
-        .map_err(|e| format!("reading oauth_clients: {e}"))?;
+        .map_err(|e| format!("reading oauth_clients: {}", why(&e)))?;
     let bad: Vec<&str> = all
         .iter()
         .filter(|c| {
@@ -153,7 +154,7 @@ pub async fn rate_limit(run: &mut Run) -> CheckVerdict {
     for attempt in 1..=RATE_LIMIT_ATTEMPTS {
         let resp = client::token_request(&run.target.http, &endpoint, &auth, &fields)
             .await
-            .map_err(|e| format!("token request: {e}"))?;
+            .map_err(|e| format!("token request: {}", why(&e)))?;
         match resp.status().as_u16() {
             429 => {
                 let retry = resp
