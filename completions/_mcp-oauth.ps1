@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Add, list and remove local accounts (`serve --login local`)')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Revoke tokens (on-call) and delete dead ones (cron)')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -386,6 +387,34 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mcp-oauth;verify' {
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The deployment''s public base URL (its issuer). Without it: the self-test')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'A registered client''s ID. Without one, verify registers a client dynamically when the server offers registration')
+            [CompletionResult]::new('--client-secret', '--client-secret', [CompletionResultType]::ParameterName, 'The client''s secret (none for a public client). Prefer the environment variable: a secret on the command line shows in `ps`')
+            [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'A redirect URI the client registered. Nothing needs to listen there: verify reads the code from the redirect''s Location')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The local account to sign in as (with --password-stdin)')
+            [CompletionResult]::new('--session-token', '--session-token', [CompletionResultType]::ParameterName, 'A Clerk session JWT: signs in at the consent screen (when no --username is given) and is checked as a Bearer token at /api/mcp')
+            [CompletionResult]::new('--cors-origin', '--cors-origin', [CompletionResultType]::ParameterName, 'An origin the deployment must allow by CORS (repeatable); a foreign origin must never be')
+            [CompletionResult]::new('--max-access-ttl', '--max-access-ttl', [CompletionResultType]::ParameterName, 'The longest access-token lifetime accepted (the server''s --access-ttl)')
+            [CompletionResult]::new('--refresh-grace', '--refresh-grace', [CompletionResultType]::ParameterName, 'The server''s --refresh-grace. Test 2 checks that the rotated-out refresh token fails after it: at once when it is 5s or less, otherwise only with --wait-grace (the item then passes with a note that this part was not checked). The self-test uses 1s')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these checks: an id (test2.refresh) or a prefix (discovery, security). Repeatable')
+            [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Do not run these checks (id or prefix). Repeatable')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each check (and each request)')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Also write the results as JUnit XML to FILE, one testcase per check')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL')
+            [CompletionResult]::new('--auth-token', '--auth-token', [CompletionResultType]::ParameterName, 'Auth token for a remote database (a Turso database token)')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the --username''s password from the first line of standard input')
+            [CompletionResult]::new('--wait-grace', '--wait-grace', [CompletionResultType]::ParameterName, 'Wait out a long --refresh-grace in Test 2')
+            [CompletionResult]::new('--include-rate-limit', '--include-rate-limit', [CompletionResultType]::ParameterName, 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail: -v for debug logs, -vv for trace')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail: -v for debug logs, -vv for trace')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mcp-oauth;completions' {
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL')
             [CompletionResult]::new('--auth-token', '--auth-token', [CompletionResultType]::ParameterName, 'Auth token for a remote database (a Turso database token)')
@@ -405,6 +434,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Add, list and remove local accounts (`serve --login local`)')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Revoke tokens (on-call) and delete dead ones (cron)')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -473,6 +503,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             break
         }
         'mcp-oauth;help;stats' {
+            break
+        }
+        'mcp-oauth;help;verify' {
             break
         }
         'mcp-oauth;help;completions' {

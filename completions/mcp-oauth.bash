@@ -40,6 +40,9 @@ _mcp__oauth() {
             mcp__oauth,user)
                 cmd="mcp__oauth__subcmd__user"
                 ;;
+            mcp__oauth,verify)
+                cmd="mcp__oauth__subcmd__verify"
+                ;;
             mcp__oauth__subcmd__client,delete)
                 cmd="mcp__oauth__subcmd__client__subcmd__delete"
                 ;;
@@ -99,6 +102,9 @@ _mcp__oauth() {
                 ;;
             mcp__oauth__subcmd__help,user)
                 cmd="mcp__oauth__subcmd__help__subcmd__user"
+                ;;
+            mcp__oauth__subcmd__help,verify)
+                cmd="mcp__oauth__subcmd__help__subcmd__verify"
                 ;;
             mcp__oauth__subcmd__help__subcmd__client,delete)
                 cmd="mcp__oauth__subcmd__help__subcmd__client__subcmd__delete"
@@ -203,7 +209,7 @@ _mcp__oauth() {
 
     case "${cmd}" in
         mcp__oauth)
-            opts="-q -v -h -V --database --auth-token --json --quiet --verbose --help --version migrate serve client user token stats completions help"
+            opts="-q -v -h -V --database --auth-token --json --quiet --verbose --help --version migrate serve client user token stats verify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,7 +507,7 @@ _mcp__oauth() {
             return 0
             ;;
         mcp__subcmd__oauth__subcmd__help)
-            opts="migrate serve client user token stats completions help"
+            opts="migrate serve client user token stats verify completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +789,20 @@ _mcp__oauth() {
         mcp__subcmd__oauth__subcmd__help__subcmd__user__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__oauth__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1281,6 +1301,80 @@ _mcp__oauth() {
                 return 0
             fi
             case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__oauth__subcmd__verify)
+            opts="-q -v -h --base-url --client-id --client-secret --redirect-uri --username --password-stdin --session-token --cors-origin --max-access-ttl --refresh-grace --wait-grace --include-rate-limit --only --skip --timeout --junit --database --auth-token --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redirect-uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cors-origin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-access-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

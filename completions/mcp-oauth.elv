@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand user 'Add, list and remove local accounts (`serve --login local`)'
             cand token 'Revoke tokens (on-call) and delete dead ones (cron)'
             cand stats 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
+            cand verify 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -344,6 +345,33 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mcp-oauth;verify'= {
+            cand --base-url 'The deployment''s public base URL (its issuer). Without it: the self-test'
+            cand --client-id 'A registered client''s ID. Without one, verify registers a client dynamically when the server offers registration'
+            cand --client-secret 'The client''s secret (none for a public client). Prefer the environment variable: a secret on the command line shows in `ps`'
+            cand --redirect-uri 'A redirect URI the client registered. Nothing needs to listen there: verify reads the code from the redirect''s Location'
+            cand --username 'The local account to sign in as (with --password-stdin)'
+            cand --session-token 'A Clerk session JWT: signs in at the consent screen (when no --username is given) and is checked as a Bearer token at /api/mcp'
+            cand --cors-origin 'An origin the deployment must allow by CORS (repeatable); a foreign origin must never be'
+            cand --max-access-ttl 'The longest access-token lifetime accepted (the server''s --access-ttl)'
+            cand --refresh-grace 'The server''s --refresh-grace. Test 2 checks that the rotated-out refresh token fails after it: at once when it is 5s or less, otherwise only with --wait-grace (the item then passes with a note that this part was not checked). The self-test uses 1s'
+            cand --only 'Run only these checks: an id (test2.refresh) or a prefix (discovery, security). Repeatable'
+            cand --skip 'Do not run these checks (id or prefix). Repeatable'
+            cand --timeout 'Time limit for each check (and each request)'
+            cand --junit 'Also write the results as JUnit XML to FILE, one testcase per check'
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --password-stdin 'Read the --username''s password from the first line of standard input'
+            cand --wait-grace 'Wait out a long --refresh-grace in Test 2'
+            cand --include-rate-limit 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mcp-oauth;completions'= {
             cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
             cand --auth-token 'Auth token for a remote database (a Turso database token)'
@@ -362,6 +390,7 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand user 'Add, list and remove local accounts (`serve --login local`)'
             cand token 'Revoke tokens (on-call) and delete dead ones (cron)'
             cand stats 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
+            cand verify 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -412,6 +441,8 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
         &'mcp-oauth;help;token;cleanup'= {
         }
         &'mcp-oauth;help;stats'= {
+        }
+        &'mcp-oauth;help;verify'= {
         }
         &'mcp-oauth;help;completions'= {
         }

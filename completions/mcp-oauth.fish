@@ -37,6 +37,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "client" -d 'Reg
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "user" -d 'Add, list and remove local accounts (`serve --login local`)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "token" -d 'Revoke tokens (on-call) and delete dead ones (cron)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "stats" -d 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
+complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "verify" -d 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand migrate; and not __fish_seen_subcommand_from status rollback help" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
@@ -213,20 +214,43 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand stats" -l json -d 'P
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand stats" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand stats" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l base-url -d 'The deployment\'s public base URL (its issuer). Without it: the self-test' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l client-id -d 'A registered client\'s ID. Without one, verify registers a client dynamically when the server offers registration' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l client-secret -d 'The client\'s secret (none for a public client). Prefer the environment variable: a secret on the command line shows in `ps`' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l redirect-uri -d 'A redirect URI the client registered. Nothing needs to listen there: verify reads the code from the redirect\'s Location' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l username -d 'The local account to sign in as (with --password-stdin)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l session-token -d 'A Clerk session JWT: signs in at the consent screen (when no --username is given) and is checked as a Bearer token at /api/mcp' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l cors-origin -d 'An origin the deployment must allow by CORS (repeatable); a foreign origin must never be' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l max-access-ttl -d 'The longest access-token lifetime accepted (the server\'s --access-ttl)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l refresh-grace -d 'The server\'s --refresh-grace. Test 2 checks that the rotated-out refresh token fails after it: at once when it is 5s or less, otherwise only with --wait-grace (the item then passes with a note that this part was not checked). The self-test uses 1s' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l only -d 'Run only these checks: an id (test2.refresh) or a prefix (discovery, security). Repeatable' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l skip -d 'Do not run these checks (id or prefix). Repeatable' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l timeout -d 'Time limit for each check (and each request)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l junit -d 'Also write the results as JUnit XML to FILE, one testcase per check' -r -F
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l password-stdin -d 'Read the --username\'s password from the first line of standard input'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l wait-grace -d 'Wait out a long --refresh-grace in Test 2'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l include-rate-limit -d 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l json -d 'Print machine-readable JSON instead of tables and prose'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -l json -d 'Print machine-readable JSON instead of tables and prose'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats completions help" -f -a "migrate" -d 'Apply, inspect or roll back database migrations'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats completions help" -f -a "serve" -d 'Run the authorization server and the MCP endpoint'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats completions help" -f -a "client" -d 'Register, list, show, rotate and delete OAuth clients'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats completions help" -f -a "user" -d 'Add, list and remove local accounts (`serve --login local`)'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats completions help" -f -a "token" -d 'Revoke tokens (on-call) and delete dead ones (cron)'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats completions help" -f -a "stats" -d 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "migrate" -d 'Apply, inspect or roll back database migrations'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "serve" -d 'Run the authorization server and the MCP endpoint'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "client" -d 'Register, list, show, rotate and delete OAuth clients'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "user" -d 'Add, list and remove local accounts (`serve --login local`)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "token" -d 'Revoke tokens (on-call) and delete dead ones (cron)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "stats" -d 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "verify" -d 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'List applied and pending migrations'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "rollback" -d 'Revert applied migrations, newest first (all of them unless --to)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "register" -d 'Register a client: a wizard on a terminal, or every answer as a flag'

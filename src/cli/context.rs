@@ -27,9 +27,15 @@ impl Context {
 
     /// Logs go to stderr; `RUST_LOG` overrides `-v`.
     pub fn init_logging(&self) {
+        self.init_logging_at("warn,mcp_oauth=info");
+    }
+
+    /// Like [`Context::init_logging`], with `normal` as the filter when neither `-q` nor `-v`
+    /// is given.
+    pub fn init_logging_at(&self, normal: &str) {
         let default = match (self.global.quiet, self.global.verbose) {
             (true, _) => "error",
-            (false, 0) => "warn,mcp_oauth=info",
+            (false, 0) => normal,
             (false, 1) => "info,mcp_oauth=debug",
             _ => "debug,mcp_oauth=trace",
         };

@@ -7,6 +7,8 @@
 //!   on the local login form, read the consent page and approve or deny it.
 //! - [`ClientAuth`] and [`token_request`]: the token, refresh and revocation calls with each
 //!   client authentication method.
+//! - [`mcp::McpClient`]: JSON-RPC calls to `/api/mcp` with a bearer token.
+//! - [`registration::register`]: dynamic client registration (RFC 7591).
 //!
 //! A test logs in and gets a code like this:
 //! ```no_run
@@ -25,6 +27,9 @@
 //! let code = browser.authorize(&url).await?; // consent page → Approve → code from Location
 //! # Ok(()) }
 //! ```
+
+pub mod mcp;
+pub mod registration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

@@ -303,3 +303,17 @@ pub async fn revoke_user_client(store: &Store, user_id: &str, client_id: &str, n
     tx.commit().await?;
     Ok(revoked)
 }
+
+/// Codes and tokens, in any state, ever issued to `client_id`: `verify` checks that a denied
+/// consent adds none.
+pub async fn count_issued_to_client(store: &Store, client_id: &str) -> Result<i64> {
+    let conn = store.connection().await?;
+    scalar_i64(
+        &conn,
+        "SELECT (SELECT count(*) FROM oauth_authorization_codes WHERE client_id = ?1) \
+         + (SELECT count(*) FROM oauth_access_tokens WHERE client_id = ?1) \
+         + (SELECT count(*) FROM oauth_refresh_tokens WHERE client_id = ?1)",
+        [client_id],
+    )
+    .await
+}

@@ -9,7 +9,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", content = "reason", rename_all = "lowercase")]
 pub enum Outcome {
-    Pass,
+    /// Passed; the note says what part was not checked, if any.
+    Pass(Option<String>),
     Fail(String),
     /// Not run: what it needs was not given. Never counted as passed.
     Skip(String),
@@ -18,7 +19,7 @@ pub enum Outcome {
 impl Outcome {
     pub fn mark(&self) -> &'static str {
         match self {
-            Outcome::Pass => "pass",
+            Outcome::Pass(_) => "pass",
             Outcome::Fail(_) => "FAIL",
             Outcome::Skip(_) => "skip",
         }
@@ -26,9 +27,13 @@ impl Outcome {
 
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Outcome::Pass => None,
+            Outcome::Pass(note) => note.as_deref(),
             Outcome::Fail(r) | Outcome::Skip(r) => Some(r),
         }
+    }
+
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Fail(_))
     }
 }
 
@@ -47,13 +52,40 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
 }
 
-/// A check's own verdict: `Err` is a failure with its reason; `Ok(Some(reason))` a skip.
-pub type CheckVerdict = Result<Option<String>, String>;
+/// A check that ran to the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// Passed, but part of it could not be checked (the note says which, and what would let it).
+    PassExcept(String),
+}
+
+/// A check that stopped: it found a fault, or it cannot run with what `verify` was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Halt {
+    Fail(String),
+    Skip(String),
+}
+
+/// Any error message is a failure, so `?` works on `Result<_, String>` inside a check.
+impl From<String> for Halt {
+    fn from(why: String) -> Halt {
+        Halt::Fail(why)
+    }
+}
+
+pub type CheckVerdict = Result<Verdict, Halt>;
 
 /// Shorthand for failing a check with a formatted reason.
 #[macro_export]
 macro_rules! fail {
-    ($($arg:tt)*) => { return Err(format!($($arg)*)) };
+    ($($arg:tt)*) => { return Err(format!($($arg)*).into()) };
+}
+
+/// Shorthand for skipping a check with a formatted reason.
+#[macro_export]
+macro_rules! skip {
+    ($($arg:tt)*) => { return Err($crate::verify::checklist::Halt::Skip(format!($($arg)*))) };
 }
 
 /// Runs one check with a timeout and records its outcome.
@@ -63,10 +95,14 @@ where
 {
     let started = Instant::now();
     let outcome = match tokio::time::timeout(timeout, check).await {
-        Ok(Ok(None)) => Outcome::Pass,
-        Ok(Ok(Some(why))) => Outcome::Skip(why),
-        Ok(Err(why)) => Outcome::Fail(why),
-        Err(_) => Outcome::Fail(format!("timed out after {timeout:?}")),
+        Ok(Ok(Verdict::Pass)) => Outcome::Pass(None),
+        Ok(Ok(Verdict::PassExcept(note))) => Outcome::Pass(Some(note)),
+        Ok(Err(Halt::Skip(why))) => Outcome::Skip(why),
+        Ok(Err(Halt::Fail(why))) => Outcome::Fail(why),
+        Err(_) => Outcome::Fail(format!(
+            "timed out after {} (--timeout)",
+            humantime::format_duration(timeout)
+        )),
     };
     CheckResult {
         id,
@@ -85,9 +121,24 @@ pub struct Selection {
 
 impl Selection {
     pub fn wants(&self, id: &str) -> bool {
-        let hit = |pattern: &String| id == pattern || id.starts_with(&format!("{pattern}."));
-        (self.only.is_empty() || self.only.iter().any(hit)) && !self.skip.iter().any(hit)
+        (self.only.is_empty() || self.only.iter().any(|p| matches(p, id)))
+            && !self.skip.iter().any(|p| matches(p, id))
     }
+
+    /// The first pattern that names no check of `ids` (a typo would otherwise run nothing, or
+    /// everything, silently).
+    pub fn unknown_pattern<'a>(&'a self, ids: &[&str]) -> Option<&'a str> {
+        self.only
+            .iter()
+            .chain(&self.skip)
+            .find(|p| !ids.iter().any(|id| matches(p, id)))
+            .map(String::as_str)
+    }
+}
+
+fn matches(pattern: &str, id: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.');
+    id == pattern || id.strip_prefix(pattern).is_some_and(|rest| rest.starts_with('.'))
 }
 
 #[cfg(test)]
@@ -112,11 +163,28 @@ mod tests {
         assert!(s.wants("test2.refresh"));
     }
 
+    #[test]
+    fn a_pattern_that_names_no_check_is_reported() {
+        let s = Selection {
+            only: vec!["discovery.".into()],
+            skip: vec!["secrity".into()],
+        };
+        assert_eq!(
+            s.unknown_pattern(&["discovery.protected-resource", "security.cors"]),
+            Some("secrity")
+        );
+        let s = Selection {
+            only: vec!["security".into()],
+            skip: vec![],
+        };
+        assert_eq!(s.unknown_pattern(&["security.cors"]), None);
+    }
+
     #[tokio::test]
     async fn a_slow_check_fails_with_a_timeout() {
         let r = run_check("x", "slow", Duration::from_millis(10), async {
             tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok(None)
+            Ok(Verdict::Pass)
         })
         .await;
         assert!(matches!(r.outcome, Outcome::Fail(ref why) if why.contains("timed out")));

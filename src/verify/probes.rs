@@ -1,12 +1,12 @@
-//! Checks that need nothing but HTTP: discovery, the MCP endpoint's 401, HTTPS and HSTS,
-//! CORS, and the anti-framing headers on the pages.
+//! Checks that need nothing but HTTP: health, discovery (RFC 8414, RFC 9728), the MCP
+//! endpoint's 401 (RFC 6750, RFC 9728 §5.1), HTTPS and HSTS, and CORS.
 
 use reqwest::header::{self, HeaderMap};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::checklist::CheckVerdict;
-use super::target::Target;
+use super::checklist::{CheckVerdict, Verdict};
+use super::target::{why, Target};
 use crate::fail;
 use crate::oauth::metadata;
 
@@ -43,7 +43,7 @@ async fn get_json(target: &Target, path: &str) -> Result<(Value, HeaderMap), Str
         .get(&url)
         .send()
         .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(|e| format!("GET {url}: {}", why(&e)))?;
     let status = resp.status();
     let headers = resp.headers().clone();
     if status != StatusCode::OK {
@@ -52,8 +52,30 @@ async fn get_json(target: &Target, path: &str) -> Result<(Value, HeaderMap), Str
     let doc = resp
         .json::<Value>()
         .await
-        .map_err(|e| format!("GET {path}: not JSON: {e}"))?;
+        .map_err(|e| format!("GET {path}: not JSON: {}", why(&e)))?;
     Ok((doc, headers))
+}
+
+/// `/healthz` and `/readyz` answer 200 (`/readyz` is 503 when the database is unreachable).
+pub async fn health(target: &Target) -> CheckVerdict {
+    for path in ["/healthz", "/readyz"] {
+        let url = target.url(path);
+        let resp = target
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("GET {url}: {}", why(&e)))?;
+        if resp.status() != StatusCode::OK {
+            let hint = if path == "/readyz" {
+                " (the server cannot reach its database)"
+            } else {
+                ""
+            };
+            fail!("GET {path} answered {}{hint}", resp.status());
+        }
+    }
+    Ok(Verdict::Pass)
 }
 
 /// RFC 8414: the document, its issuer equal to the URL it is reached at, absolute https endpoints.
@@ -86,7 +108,7 @@ pub async fn authorization_server_metadata(target: &Target) -> CheckVerdict {
     if doc.get("authorization_response_iss_parameter_supported") != Some(&Value::Bool(true)) {
         fail!("authorization_response_iss_parameter_supported is not true (RFC 9207)");
     }
-    Ok(None)
+    Ok(Verdict::Pass)
 }
 
 /// RFC 9728 at both paths, naming this issuer and `<issuer>/api/mcp`.
@@ -108,8 +130,12 @@ pub async fn protected_resource_metadata(target: &Target) -> CheckVerdict {
                 target.issuer
             );
         }
+        let methods = doc.get("bearer_methods_supported").and_then(Value::as_array);
+        if !methods.is_some_and(|m| m.iter().any(|v| v.as_str() == Some("header"))) {
+            fail!("{path}: bearer_methods_supported does not list header");
+        }
     }
-    Ok(None)
+    Ok(Verdict::Pass)
 }
 
 /// No token → 401 naming the protected-resource metadata, so clients can discover the server.
@@ -123,7 +149,7 @@ pub async fn mcp_requires_token(target: &Target) -> CheckVerdict {
         .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
         .send()
         .await
-        .map_err(|e| format!("POST {url}: {e}"))?;
+        .map_err(|e| format!("POST {url}: {}", why(&e)))?;
     if resp.status() != StatusCode::UNAUTHORIZED {
         fail!(
             "POST /api/mcp without a token answered {}, expected 401",
@@ -142,13 +168,15 @@ pub async fn mcp_requires_token(target: &Target) -> CheckVerdict {
     if !challenge.starts_with("Bearer") || !challenge.contains(&expected) {
         fail!("WWW-Authenticate is {challenge:?}; expected Bearer with {expected}");
     }
-    Ok(None)
+    Ok(Verdict::Pass)
 }
 
 /// https everywhere unless loopback; on https, HSTS on the responses.
 pub async fn https_everywhere(target: &Target) -> CheckVerdict {
     if is_loopback_url(&target.issuer) && target.issuer.starts_with("http://") {
-        return Ok(Some("loopback deployment: http is allowed".into()));
+        return Ok(Verdict::PassExcept(
+            "loopback: http is allowed and HSTS does not apply".into(),
+        ));
     }
     if !target.issuer.starts_with("https://") {
         fail!("issuer {} is not https", target.issuer);
@@ -158,16 +186,18 @@ pub async fn https_everywhere(target: &Target) -> CheckVerdict {
         .get(target.url("/.well-known/oauth-authorization-server"))
         .send()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| why(&e))?;
     match resp.headers().get(header::STRICT_TRANSPORT_SECURITY) {
-        Some(v) if v.to_str().is_ok_and(|s| s.contains("max-age=")) => Ok(None),
-        _ => Err("no Strict-Transport-Security header on https responses (set it at the TLS proxy)".into()),
+        Some(v) if v.to_str().is_ok_and(|s| s.contains("max-age=")) => Ok(Verdict::Pass),
+        _ => fail!("no Strict-Transport-Security header on https responses (set it at the TLS proxy)"),
     }
 }
 
+/// The origin `security.cors` presents as a stranger's.
+pub const FOREIGN_ORIGIN: &str = "https://verify-foreign-origin.invalid";
+
 /// A foreign origin gets no CORS allowance; an expected one (`--cors-origin`) does.
 pub async fn cors_only_configured_origins(target: &Target) -> CheckVerdict {
-    const FOREIGN: &str = "https://verify-foreign-origin.invalid";
     for path in [
         "/.well-known/oauth-authorization-server",
         "/api/oauth/token",
@@ -177,11 +207,11 @@ pub async fn cors_only_configured_origins(target: &Target) -> CheckVerdict {
         let resp = target
             .http
             .request(reqwest::Method::OPTIONS, &url)
-            .header(header::ORIGIN, FOREIGN)
+            .header(header::ORIGIN, FOREIGN_ORIGIN)
             .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
             .send()
             .await
-            .map_err(|e| format!("OPTIONS {path}: {e}"))?;
+            .map_err(|e| format!("OPTIONS {path}: {}", why(&e)))?;
         if let Some(v) = resp.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
             fail!("OPTIONS {path} from a foreign origin got Access-Control-Allow-Origin: {v:?}");
         }
@@ -204,25 +234,12 @@ pub async fn cors_only_configured_origins(target: &Target) -> CheckVerdict {
             fail!("the configured origin {origin} got Access-Control-Allow-Origin {got:?}");
         }
     }
-    Ok(None)
+    Ok(Verdict::Pass)
 }
 
-/// The login page must not be framed (clickjacking of the consent decision).
-pub async fn pages_refuse_framing(target: &Target) -> CheckVerdict {
-    let url = target.url("/api/oauth/login");
-    let resp = target
-        .http
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    if resp.status().is_server_error() {
-        fail!("GET /api/oauth/login answered {}", resp.status());
-    }
-    check_frame_headers(resp.headers(), "/api/oauth/login")
-}
-
-pub fn check_frame_headers(headers: &HeaderMap, what: &str) -> Result<Option<String>, String> {
+/// `X-Frame-Options: DENY` and CSP `frame-ancestors 'none'` on a page (clickjacking of the
+/// consent decision).
+pub fn check_frame_headers(headers: &HeaderMap, what: &str) -> Result<(), String> {
     let xfo = headers
         .get("x-frame-options")
         .and_then(|v| v.to_str().ok())
@@ -237,5 +254,5 @@ pub fn check_frame_headers(headers: &HeaderMap, what: &str) -> Result<Option<Str
     if !csp.contains("frame-ancestors 'none'") {
         fail!("{what}: Content-Security-Policy lacks frame-ancestors 'none' ({csp:?})");
     }
-    Ok(None)
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, Table};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
 use serde::Serialize;
 
 use super::checklist::{CheckResult, Outcome};
@@ -18,7 +18,7 @@ pub fn totals(results: &[CheckResult]) -> Totals {
     let mut t = Totals::default();
     for r in results {
         match r.outcome {
-            Outcome::Pass => t.passed += 1,
+            Outcome::Pass(_) => t.passed += 1,
             Outcome::Fail(_) => t.failed += 1,
             Outcome::Skip(_) => t.skipped += 1,
         }
@@ -30,12 +30,18 @@ pub fn table(results: &[CheckResult], color: bool) -> String {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(["", "check", "what", "time", "reason"]);
+    // A terminal that reports no useful width (a pty without a size) would squeeze every cell
+    // to a letter per line: print it unwrapped instead.
+    if table.width().is_some_and(|w| w < 60) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
     for r in results {
         let mut mark = Cell::new(r.outcome.mark());
         if color {
             mark = mark.fg(match r.outcome {
-                Outcome::Pass => Color::Green,
+                Outcome::Pass(_) => Color::Green,
                 Outcome::Fail(_) => Color::Red,
                 Outcome::Skip(_) => Color::Yellow,
             });
@@ -102,7 +108,14 @@ pub fn junit(results: &[CheckResult], target: &str) -> String {
             r.duration.as_secs_f64()
         );
         match &r.outcome {
-            Outcome::Pass => out.push_str("/>\n"),
+            Outcome::Pass(None) => out.push_str("/>\n"),
+            Outcome::Pass(Some(note)) => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>",
+                    xml_escape(note)
+                );
+            }
             Outcome::Fail(why) => {
                 let _ = writeln!(
                     out,
@@ -141,7 +154,7 @@ mod tests {
     fn junit_has_one_testcase_per_check_and_escapes() {
         let xml = junit(
             &[
-                result("a", Outcome::Pass),
+                result("a", Outcome::Pass(None)),
                 result("b", Outcome::Fail("got \"500\" & <html>\u{1}".into())),
                 result("c", Outcome::Skip("no --session-token".into())),
             ],
@@ -156,7 +169,10 @@ mod tests {
 
     #[test]
     fn totals_count_each_outcome() {
-        let t = totals(&[result("a", Outcome::Pass), result("b", Outcome::Skip("x".into()))]);
+        let t = totals(&[
+            result("a", Outcome::Pass(None)),
+            result("b", Outcome::Skip("x".into())),
+        ]);
         assert_eq!(
             t,
             Totals {

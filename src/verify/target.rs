@@ -31,3 +31,28 @@ impl Target {
         format!("{}{path}", self.issuer)
     }
 }
+
+/// An error as one short line: for an HTTP failure, what went wrong underneath (connection
+/// refused, a certificate, a timeout) rather than reqwest's "error sending request for url …",
+/// which repeats the URL the reason already names.
+pub fn why(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = e;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    let mut chain = Some(e);
+    let mut http = None;
+    while let Some(err) = chain {
+        if let Some(r) = err.downcast_ref::<reqwest::Error>() {
+            http = Some(r);
+            break;
+        }
+        chain = err.source();
+    }
+    match http {
+        Some(r) if r.is_timeout() => "timed out (--timeout)".into(),
+        Some(r) if r.is_connect() => format!("cannot connect: {innermost}"),
+        Some(_) => innermost.to_string(),
+        None => e.to_string(),
+    }
+}

@@ -177,7 +177,15 @@ impl Test {
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(&self.args);
-        for var in ["MCP_OAUTH_DATABASE", "TURSO_URL", "TURSO_AUTH_TOKEN", "RUST_LOG"] {
+        for var in [
+            "MCP_OAUTH_DATABASE",
+            "TURSO_URL",
+            "TURSO_AUTH_TOKEN",
+            "RUST_LOG",
+            "MCP_OAUTH_CLIENT_ID",
+            "MCP_OAUTH_CLIENT_SECRET",
+            "MCP_OAUTH_SESSION_TOKEN",
+        ] {
             cmd.env_remove(var);
         }
         cmd.env("NO_COLOR", "1");

@@ -55,6 +55,11 @@ impl TestServer {
         }
     }
 
+    /// The database file, for the CLI (`mcp-oauth --database …`).
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("test.db")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }

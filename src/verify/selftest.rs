@@ -1,0 +1,97 @@
+//! The self-test: this build's server, started in-process on a free loopback port over a
+//! throw-away database, with a user and a confidential client made for the run.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use super::run::{Given, Login, LOOPBACK_REDIRECT};
+use crate::client::ClientAuth;
+use crate::clock;
+use crate::http::{AppState, Server, ServerConfig};
+use crate::oauth::scope::ScopeSet;
+use crate::secret::{self, Kind};
+use crate::storage::clients::{self, AuthMethod, NewClient, Registration};
+use crate::storage::{migrations, users, DatabaseTarget, Store};
+
+/// Short, so that `test2.refresh` sees the rotated-out refresh token fail without a long wait.
+pub const REFRESH_GRACE: Duration = Duration::from_secs(1);
+
+pub const CLIENT_NAME: &str = "mcp-oauth verify (self-test)";
+
+/// A running self-test server; dropping it stops the server and deletes the database.
+pub struct SelfTest {
+    pub server: Server,
+    pub given: Given,
+    pub config: ServerConfig,
+    // Dropped last: the directory holding the database.
+    _dir: tempfile::TempDir,
+}
+
+impl SelfTest {
+    pub async fn start() -> anyhow::Result<SelfTest> {
+        let dir = tempfile::Builder::new()
+            .prefix("mcp-oauth-verify-")
+            .tempdir()
+            .context("creating a temporary directory for the self-test database")?;
+        let store = Store::open(&DatabaseTarget::Local(dir.path().join("verify.db"))).await?;
+        migrations::apply_pending(&store).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding a loopback port for the self-test server")?;
+        let mut config = ServerConfig::for_listener(listener.local_addr()?);
+        config.refresh_grace = REFRESH_GRACE;
+
+        let now = clock::now();
+        let username = "verify";
+        let password = secret::generate(Kind::Csrf);
+        users::create(
+            &store,
+            "usr_verify",
+            username,
+            &secret::hash_password(&password),
+            now,
+        )
+        .await?;
+        let client_id = secret::generate(Kind::ClientId);
+        let client_secret = secret::generate(Kind::ClientSecret);
+        clients::insert(
+            &store,
+            &NewClient {
+                client_id: client_id.clone(),
+                client_name: CLIENT_NAME.into(),
+                secret_hash: Some(secret::hash_client_secret(&client_secret)),
+                redirect_uris: vec![LOOPBACK_REDIRECT.into()],
+                scopes: ScopeSet::all(),
+                auth_method: AuthMethod::ClientSecretBasic,
+                user_id: None,
+                registration: Registration::Cli,
+                created_at: now,
+            },
+        )
+        .await?;
+
+        let server = Server::start(AppState::new(config.clone(), store.clone()), listener)?;
+        let given = Given {
+            client: Some(ClientAuth::Basic(client_id, client_secret)),
+            client_name: Some(CLIENT_NAME.into()),
+            redirect_uri: Some(LOOPBACK_REDIRECT.into()),
+            login: Some(Login::Password {
+                username: username.into(),
+                password,
+            }),
+            session_token: None,
+            store: Some(store),
+        };
+        Ok(SelfTest {
+            server,
+            given,
+            config,
+            _dir: dir,
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+}
