@@ -405,7 +405,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('--auth-token', '--auth-token', [CompletionResultType]::ParameterName, 'Auth token for a remote database (a Turso database token)')
             [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the --username''s password from the first line of standard input')
             [CompletionResult]::new('--wait-grace', '--wait-grace', [CompletionResultType]::ParameterName, 'Wait out a long --refresh-grace in Test 2')
-            [CompletionResult]::new('--include-rate-limit', '--include-rate-limit', [CompletionResultType]::ParameterName, 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup)')
+            [CompletionResult]::new('--include-rate-limit', '--include-rate-limit', [CompletionResultType]::ParameterName, 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup). Always on in the self-test')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')

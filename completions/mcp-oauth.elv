@@ -363,7 +363,7 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand --auth-token 'Auth token for a remote database (a Turso database token)'
             cand --password-stdin 'Read the --username''s password from the first line of standard input'
             cand --wait-grace 'Wait out a long --refresh-grace in Test 2'
-            cand --include-rate-limit 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup)'
+            cand --include-rate-limit 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup). Always on in the self-test'
             cand --json 'Print machine-readable JSON instead of tables and prose'
             cand -q 'Print nothing but errors (and secrets that are shown once)'
             cand --quiet 'Print nothing but errors (and secrets that are shown once)'

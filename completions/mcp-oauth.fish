@@ -231,7 +231,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l database 
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l password-stdin -d 'Read the --username\'s password from the first line of standard input'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l wait-grace -d 'Wait out a long --refresh-grace in Test 2'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l include-rate-limit -d 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l include-rate-limit -d 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup). Always on in the self-test'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l json -d 'Print machine-readable JSON instead of tables and prose'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'

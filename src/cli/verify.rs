@@ -97,7 +97,7 @@ pub struct VerifyArgs {
     pub wait_grace: bool,
 
     /// Also run security.rate-limit, which locks this address out of client authentication at
-    /// the server for about a minute (it runs last, after the cleanup).
+    /// the server for about a minute (it runs last, after the cleanup). Always on in the self-test.
     #[arg(long)]
     pub include_rate_limit: bool,
 

@@ -1,5 +1,6 @@
 //! The self-test: this build's server, started in-process on a free loopback port over a
-//! throw-away database, with a user and a confidential client made for the run.
+//! throw-away database, with a user and a confidential client made for the run, and a Clerk
+//! verifier over an RSA key generated for the run, so that `clerk.session-token` runs too.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use super::run::{Given, Login, LOOPBACK_REDIRECT};
 use crate::client::ClientAuth;
 use crate::clock;
 use crate::http::{AppState, Server, ServerConfig};
+use crate::login::clerk::Clerk;
 use crate::oauth::scope::ScopeSet;
 use crate::secret::{self, Kind};
 use crate::storage::clients::{self, AuthMethod, NewClient, Registration};
@@ -71,7 +73,11 @@ impl SelfTest {
         )
         .await?;
 
-        let server = Server::start(AppState::new(config.clone(), store.clone()), listener)?;
+        let (clerk, session_token) = throwaway_clerk(now)?;
+        let server = Server::start(
+            AppState::with_clerk(config.clone(), store.clone(), Some(clerk)),
+            listener,
+        )?;
         let given = Given {
             client: Some(ClientAuth::Basic(client_id, client_secret)),
             client_name: Some(CLIENT_NAME.into()),
@@ -80,7 +86,7 @@ impl SelfTest {
                 username: username.into(),
                 password,
             }),
-            session_token: None,
+            session_token: Some(session_token),
             store: Some(store),
         };
         Ok(SelfTest {
@@ -94,4 +100,24 @@ impl SelfTest {
     pub fn issuer(&self) -> &str {
         &self.config.issuer
     }
+}
+
+/// A Clerk verifier for a key pair made now, and a session JWT it accepts: the same RS256
+/// verification path a deployment's `CLERK_JWT_KEY` takes.
+fn throwaway_clerk(now: i64) -> anyhow::Result<(Clerk, String)> {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let private =
+        rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).context("generating an RSA key")?;
+    let public_pem = private.to_public_key().to_public_key_pem(LineEnding::LF)?;
+    let private_pem = private.to_pkcs8_pem(LineEnding::LF)?;
+    let clerk = Clerk::with_pem(&public_pem, Vec::new(), None)?;
+    let claims = serde_json::json!({
+        "sub": "user_verify_clerk", "sid": "sess_verify", "iat": now, "nbf": now - 5, "exp": now + 600,
+    });
+    let jwt = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes())?,
+    )?;
+    Ok((clerk, jwt))
 }
