@@ -111,13 +111,18 @@ impl SplitMix {
 /// Pronounceable made-up words, so FTS5 sees a realistic vocabulary.
 fn vocabulary() -> Vec<String> {
     const SYLLABLES: [&str; 16] = [
-        "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "den", "mor", "tal", "quen", "bri", "sho", "pa", "lux",
+        "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "den", "mor", "tal", "quen", "bri", "sho", "pa",
+        "lux",
     ];
     let mut rng = SplitMix(7);
     let mut words = std::collections::BTreeSet::new();
     while words.len() < VOCABULARY {
         let n = 2 + rng.below(2);
-        words.insert((0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect::<String>());
+        words.insert(
+            (0..n)
+                .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+                .collect::<String>(),
+        );
     }
     words.into_iter().collect()
 }
@@ -362,7 +367,14 @@ async fn main() {
     let mut rng = SplitMix(42);
     seed_memories(&store, USER, own_memories, &words, &mut rng).await;
     for other in 0..4 {
-        seed_memories(&store, &format!("other-{other}"), other_memories / 4, &words, &mut rng).await;
+        seed_memories(
+            &store,
+            &format!("other-{other}"),
+            other_memories / 4,
+            &words,
+            &mut rng,
+        )
+        .await;
     }
     // One confidential client and many codes for it; many fresh confidential clients.
     let secret_one = secret::generate(Kind::ClientSecret);
@@ -467,7 +479,8 @@ async fn main() {
         let (http, issuer, public, chains) = (http.clone(), issuer.clone(), public.clone(), Arc::new(chains));
         phases.push(
             run("refresh grant (public client)", pid, length, move |w, _| {
-                let (http, issuer, public, chains) = (http.clone(), issuer.clone(), public.clone(), chains.clone());
+                let (http, issuer, public, chains) =
+                    (http.clone(), issuer.clone(), public.clone(), chains.clone());
                 async move {
                     let mut rt = chains[w].lock().await;
                     let r = client::refresh(&http, &issuer, &public, &rt).await.unwrap();
@@ -513,10 +526,7 @@ async fn main() {
         );
     }
     let peak_rss = status_field_kib(pid, "VmHWM:");
-    let base = phases
-        .iter()
-        .find(|p| p.name == "GET /healthz")
-        .map(Phase::rps);
+    let base = phases.iter().find(|p| p.name == "GET /healthz").map(Phase::rps);
     println!("server {}", exe.display());
     println!(
         "{CONNECTIONS} connections, loopback, server and load generator on the same machine; \
