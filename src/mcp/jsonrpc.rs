@@ -3,6 +3,7 @@
 //! is also what SPEC §7 promises).
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 pub const PARSE_ERROR: i64 = -32700;
@@ -41,13 +42,35 @@ impl ErrorObject {
     }
 }
 
+/// The `result` of a response.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ResultBody {
+    /// Built for this request.
+    Value(Value),
+    /// JSON text rendered once per process and embedded verbatim: the `tools/list` answers,
+    /// ~10 KB each, which cost more to clone and re-serialise as a `Value` tree on every call
+    /// than everything else in an authenticated request (see `mcp::tools::list_result`).
+    Prerendered(&'static RawValue),
+}
+
+impl PartialEq for ResultBody {
+    fn eq(&self, other: &ResultBody) -> bool {
+        let text = |r: &ResultBody| match r {
+            ResultBody::Value(v) => serde_json::to_string(v).unwrap_or_default(),
+            ResultBody::Prerendered(raw) => raw.get().to_string(),
+        };
+        text(self) == text(other)
+    }
+}
+
 /// An outgoing JSON-RPC response: a result or an error for `id`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Response {
     pub jsonrpc: &'static str,
     pub id: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
+    pub result: Option<ResultBody>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorObject>,
 }
@@ -57,7 +80,16 @@ impl Response {
         Response {
             jsonrpc: "2.0",
             id,
-            result: Some(result),
+            result: Some(ResultBody::Value(result)),
+            error: None,
+        }
+    }
+
+    pub fn prerendered(id: Value, result: &'static RawValue) -> Response {
+        Response {
+            jsonrpc: "2.0",
+            id,
+            result: Some(ResultBody::Prerendered(result)),
             error: None,
         }
     }

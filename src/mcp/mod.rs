@@ -49,6 +49,7 @@ pub async fn handle_message(
     Ok(
         match protocol::dispatch(store, principal, &method, params, now).await? {
             Reply::Result(result) => McpOutcome::Reply(Response::result(id, result)),
+            Reply::Prerendered(result) => McpOutcome::Reply(Response::prerendered(id, result)),
             Reply::Error(error) => McpOutcome::Reply(Response::error(id, error)),
             Reply::InsufficientScope(required) => McpOutcome::InsufficientScope { required },
         },

@@ -40,6 +40,8 @@ and the delete_* tools) keep people, things and how they relate.";
 #[derive(Debug)]
 pub enum Reply {
     Result(Value),
+    /// A result rendered once per process (`tools/list`).
+    Prerendered(&'static serde_json::value::RawValue),
     Error(ErrorObject),
     /// The token lacks the scope this call needs: HTTP 403, not a JSON-RPC answer.
     InsufficientScope(Scope),
@@ -61,7 +63,7 @@ pub async fn dispatch(
     match method {
         "initialize" => Ok(initialize(&params)),
         "ping" => Ok(Reply::Result(json!({}))),
-        "tools/list" => Ok(Reply::Result(json!({ "tools": tools::list(&principal.scopes) }))),
+        "tools/list" => Ok(Reply::Prerendered(tools::list_result(&principal.scopes))),
         "tools/call" => call_tool(store, principal, params, now).await,
         // `server/discover` is probed by newer clients before `initialize`; they fall back to
         // `initialize` on a JSON-RPC error, which this is.

@@ -92,12 +92,21 @@ pub async fn search(store: &Store, user_id: &str, query: &str, limit: u32) -> Re
         return Ok(Vec::new());
     };
     let conn = store.connection().await?;
+    // The index holds every user's memories; the `owner` column (migration 0005, one token
+    // 'u' || hex(user_id), built by the same SQL function here and in the triggers) lets FTS5
+    // keep only the caller's rows while intersecting doclists, and rank and cut to `limit`
+    // before a single `memories` row is read. Matching across all users and then joining each
+    // hit to `memories` to filter it cost ~3 ms per search at 50,000 memories. The join still
+    // checks `m.user_id`: the token narrows the search, the column decides what is returned.
     let rows = conn
         .query(
             &format!(
-                "SELECT {COLUMNS} FROM memories_fts f JOIN memories m ON m.id = f.rowid \
-                 WHERE memories_fts MATCH ?1 AND m.user_id = ?2 \
-                 ORDER BY bm25(memories_fts), m.id DESC LIMIT ?3"
+                "SELECT {COLUMNS} FROM \
+                 (SELECT rowid AS id, bm25(memories_fts, 1.0, 1.0, 0.0) AS score FROM memories_fts \
+                  WHERE memories_fts MATCH '{{owner}} : \"u' || hex(?2) || '\" AND {{content tags}} : (' || ?1 || ')' \
+                  ORDER BY score, rowid DESC LIMIT ?3) f \
+                 JOIN memories m ON m.id = f.id WHERE m.user_id = ?2 \
+                 ORDER BY f.score, m.id DESC"
             ),
             libsql::params![expression, user_id, limit],
         )

@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "accounts", "0002_accounts"),
     migration!(3, "memory", "0003_memory"),
     migration!(4, "operations", "0004_operations"),
+    migration!(5, "memory_search", "0005_memory_search"),
 ];
 
 impl Migration {
