@@ -26,7 +26,12 @@ pub async fn record(store: &Store, event: AuthEvent, client_id: Option<&str>, no
 }
 
 /// [`record`] on a given connection (or inside an open transaction).
-pub async fn record_on(conn: &libsql::Connection, event: AuthEvent, client_id: Option<&str>, now: i64) -> Result<()> {
+pub async fn record_on(
+    conn: &libsql::Connection,
+    event: AuthEvent,
+    client_id: Option<&str>,
+    now: i64,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO auth_events (kind, client_id, created_at) VALUES (?1, ?2, ?3)",
         libsql::params![event.as_str(), client_id, now],

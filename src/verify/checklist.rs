@@ -68,7 +68,12 @@ where
         Ok(Err(why)) => Outcome::Fail(why),
         Err(_) => Outcome::Fail(format!("timed out after {timeout:?}")),
     };
-    CheckResult { id, title, outcome, duration: started.elapsed() }
+    CheckResult {
+        id,
+        title,
+        outcome,
+        duration: started.elapsed(),
+    }
 }
 
 /// Which checks to run (`--only`, `--skip`, matched on id or id prefix like `test`).
@@ -91,12 +96,18 @@ mod tests {
 
     #[test]
     fn selection_matches_ids_and_prefixes() {
-        let s = Selection { only: vec!["discovery".into(), "test1.new-user".into()], skip: vec![] };
+        let s = Selection {
+            only: vec!["discovery".into(), "test1.new-user".into()],
+            skip: vec![],
+        };
         assert!(s.wants("discovery.authorization-server"));
         assert!(s.wants("test1.new-user"));
         assert!(!s.wants("test2.refresh"));
         assert!(!s.wants("discoveryx"));
-        let s = Selection { only: vec![], skip: vec!["security".into()] };
+        let s = Selection {
+            only: vec![],
+            skip: vec!["security".into()],
+        };
         assert!(!s.wants("security.cors"));
         assert!(s.wants("test2.refresh"));
     }

@@ -13,7 +13,10 @@ use crate::oauth::metadata;
 fn is_loopback_url(url: &str) -> bool {
     url::Url::parse(url)
         .ok()
-        .and_then(|u| u.host_str().map(|h| matches!(h, "127.0.0.1" | "[::1]" | "localhost")))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| matches!(h, "127.0.0.1" | "[::1]" | "localhost"))
+        })
         .unwrap_or(false)
 }
 
@@ -35,13 +38,21 @@ fn check_endpoint(doc: &Value, field: &str, required: bool) -> Result<(), String
 
 async fn get_json(target: &Target, path: &str) -> Result<(Value, HeaderMap), String> {
     let url = target.url(path);
-    let resp = target.http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let resp = target
+        .http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
     let status = resp.status();
     let headers = resp.headers().clone();
     if status != StatusCode::OK {
         fail!("GET {path} answered {status}");
     }
-    let doc = resp.json::<Value>().await.map_err(|e| format!("GET {path}: not JSON: {e}"))?;
+    let doc = resp
+        .json::<Value>()
+        .await
+        .map_err(|e| format!("GET {path}: not JSON: {e}"))?;
     Ok((doc, headers))
 }
 
@@ -81,7 +92,10 @@ pub async fn authorization_server_metadata(target: &Target) -> CheckVerdict {
 /// RFC 9728 at both paths, naming this issuer and `<issuer>/api/mcp`.
 pub async fn protected_resource_metadata(target: &Target) -> CheckVerdict {
     let expected_resource = crate::oauth::resource::for_issuer(&target.issuer);
-    for path in ["/.well-known/oauth-protected-resource", metadata::PROTECTED_RESOURCE_PATH] {
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        metadata::PROTECTED_RESOURCE_PATH,
+    ] {
         let (doc, _) = get_json(target, path).await?;
         let resource = doc.get("resource").and_then(Value::as_str).unwrap_or_default();
         if resource != expected_resource {
@@ -89,7 +103,10 @@ pub async fn protected_resource_metadata(target: &Target) -> CheckVerdict {
         }
         let servers = doc.get("authorization_servers").and_then(Value::as_array);
         if !servers.is_some_and(|s| s.iter().any(|v| v.as_str() == Some(target.issuer.as_str()))) {
-            fail!("{path}: authorization_servers does not contain the issuer {:?}", target.issuer);
+            fail!(
+                "{path}: authorization_servers does not contain the issuer {:?}",
+                target.issuer
+            );
         }
     }
     Ok(None)
@@ -108,7 +125,10 @@ pub async fn mcp_requires_token(target: &Target) -> CheckVerdict {
         .await
         .map_err(|e| format!("POST {url}: {e}"))?;
     if resp.status() != StatusCode::UNAUTHORIZED {
-        fail!("POST /api/mcp without a token answered {}, expected 401", resp.status());
+        fail!(
+            "POST /api/mcp without a token answered {}, expected 401",
+            resp.status()
+        );
     }
     let challenge = resp
         .headers()
@@ -148,7 +168,11 @@ pub async fn https_everywhere(target: &Target) -> CheckVerdict {
 /// A foreign origin gets no CORS allowance; an expected one (`--cors-origin`) does.
 pub async fn cors_only_configured_origins(target: &Target) -> CheckVerdict {
     const FOREIGN: &str = "https://verify-foreign-origin.invalid";
-    for path in ["/.well-known/oauth-authorization-server", "/api/oauth/token", "/api/mcp"] {
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/api/oauth/token",
+        "/api/mcp",
+    ] {
         let url = target.url(path);
         let resp = target
             .http
@@ -186,7 +210,12 @@ pub async fn cors_only_configured_origins(target: &Target) -> CheckVerdict {
 /// The login page must not be framed (clickjacking of the consent decision).
 pub async fn pages_refuse_framing(target: &Target) -> CheckVerdict {
     let url = target.url("/api/oauth/login");
-    let resp = target.http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let resp = target
+        .http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
     if resp.status().is_server_error() {
         fail!("GET /api/oauth/login answered {}", resp.status());
     }
@@ -194,7 +223,10 @@ pub async fn pages_refuse_framing(target: &Target) -> CheckVerdict {
 }
 
 pub fn check_frame_headers(headers: &HeaderMap, what: &str) -> Result<Option<String>, String> {
-    let xfo = headers.get("x-frame-options").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let xfo = headers
+        .get("x-frame-options")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let csp = headers
         .get(header::CONTENT_SECURITY_POLICY)
         .and_then(|v| v.to_str().ok())

@@ -28,7 +28,9 @@ pub fn totals(results: &[CheckResult]) -> Totals {
 
 pub fn table(results: &[CheckResult], color: bool) -> String {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(["", "check", "what", "time", "reason"]);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["", "check", "what", "time", "reason"]);
     for r in results {
         let mut mark = Cell::new(r.outcome.mark());
         if color {
@@ -102,10 +104,18 @@ pub fn junit(results: &[CheckResult], target: &str) -> String {
         match &r.outcome {
             Outcome::Pass => out.push_str("/>\n"),
             Outcome::Fail(why) => {
-                let _ = writeln!(out, ">\n      <failure message=\"{}\"/>\n    </testcase>", xml_escape(why));
+                let _ = writeln!(
+                    out,
+                    ">\n      <failure message=\"{}\"/>\n    </testcase>",
+                    xml_escape(why)
+                );
             }
             Outcome::Skip(why) => {
-                let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", xml_escape(why));
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    xml_escape(why)
+                );
             }
         }
     }
@@ -119,7 +129,12 @@ mod tests {
     use std::time::Duration;
 
     fn result(id: &'static str, outcome: Outcome) -> CheckResult {
-        CheckResult { id, title: "a <check>", outcome, duration: Duration::from_millis(12) }
+        CheckResult {
+            id,
+            title: "a <check>",
+            outcome,
+            duration: Duration::from_millis(12),
+        }
     }
 
     #[test]
@@ -142,7 +157,14 @@ mod tests {
     #[test]
     fn totals_count_each_outcome() {
         let t = totals(&[result("a", Outcome::Pass), result("b", Outcome::Skip("x".into()))]);
-        assert_eq!(t, Totals { passed: 1, failed: 0, skipped: 1 });
+        assert_eq!(
+            t,
+            Totals {
+                passed: 1,
+                failed: 0,
+                skipped: 1
+            }
+        );
         assert_eq!(summary_line(t), "1 passed, 0 failed, 1 skipped");
     }
 }
