@@ -55,6 +55,11 @@ impl TestServer {
         }
     }
 
+    /// The temporary directory holding the database file (`test.db`) and its WAL.
+    pub fn database_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
