@@ -27,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
     if let Some(uri) = &p.redirect_uri {
         if redirect_uri::validate(uri).is_ok() {
             let _ = redirect_uri::matches("http://127.0.0.1/callback", uri);
-            let location = authorize::success_location(uri, "auth_x", p.state.as_deref(), "http://127.0.0.1:8080");
+            let location =
+                authorize::success_location(uri, "auth_x", p.state.as_deref(), "http://127.0.0.1:8080");
             // What the client reads back is what it sent: `state` survives the round trip.
             if !uri.contains('?') {
                 assert_eq!(client::query_param(&location, "state"), p.state, "{location}");

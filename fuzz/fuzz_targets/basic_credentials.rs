@@ -7,7 +7,9 @@ use mcp_oauth::client;
 use mcp_oauth::oauth::client_auth::{self, Presented};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = client_auth::extract(Some(text), None, None);
     let _ = client_auth::extract(Some(text), Some("mcp_oauth_x"), None);
     let _ = client_auth::extract(Some(text), None, Some("s"));

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use mcp_oauth::login::clerk;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(token) = std::str::from_utf8(data) else { return };
+    let Ok(token) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(header) = clerk::parse_header(token) {
         assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
     }

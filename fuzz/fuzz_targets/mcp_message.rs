@@ -21,10 +21,15 @@ struct World {
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = rt.block_on(async {
-            let store = Store::open(&DatabaseTarget::Local(dir.path().join("fuzz.db"))).await.unwrap();
+            let store = Store::open(&DatabaseTarget::Local(dir.path().join("fuzz.db")))
+                .await
+                .unwrap();
             migrations::apply_pending(&store).await.unwrap();
             store
         });
@@ -43,9 +48,8 @@ fn world() -> &'static World {
 
 fuzz_target!(|data: &[u8]| {
     let w = world();
-    let outcome = w
-        .rt
-        .block_on(mcp::handle_message(&w.store, &w.principal, data, 1_700_000_000));
+    let outcome =
+        w.rt.block_on(mcp::handle_message(&w.store, &w.principal, data, 1_700_000_000));
     match outcome {
         Ok(McpOutcome::Reply(r) | McpOutcome::Rejected(r)) => {
             serde_json::to_vec(&r).expect("every response serializes");

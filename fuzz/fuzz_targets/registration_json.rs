@@ -3,15 +3,20 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mcp_oauth::oauth::registration::{self, RegistrationRequest};
 use mcp_oauth::oauth::redirect_uri;
+use mcp_oauth::oauth::registration::{self, RegistrationRequest};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(request) = serde_json::from_slice::<RegistrationRequest>(data) else { return };
+    let Ok(request) = serde_json::from_slice::<RegistrationRequest>(data) else {
+        return;
+    };
     if let Ok(valid) = registration::validate(&request) {
         assert!(!valid.redirect_uris.is_empty());
         for uri in &valid.redirect_uris {
-            assert!(redirect_uri::validate(uri).is_ok(), "{uri:?} accepted at registration only");
+            assert!(
+                redirect_uri::validate(uri).is_ok(),
+                "{uri:?} accepted at registration only"
+            );
         }
         assert!(!valid.client_name.is_empty());
         assert!(!valid.scopes.is_empty());

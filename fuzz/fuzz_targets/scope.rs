@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use mcp_oauth::oauth::scope::ScopeSet;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let lenient = ScopeSet::parse_lenient(text);
     // Canonical form round-trips.
     assert_eq!(ScopeSet::parse_lenient(&lenient.to_string()), lenient);
@@ -14,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let registered = ScopeSet::parse_lenient("memories:read entities:read");
     let effective = ScopeSet::effective(text, &registered);
-    assert!(effective.is_subset_of(&registered), "{text:?} widened {registered:?} to {effective:?}");
+    assert!(
+        effective.is_subset_of(&registered),
+        "{text:?} widened {registered:?} to {effective:?}"
+    );
 });
