@@ -69,7 +69,7 @@ fn code_for(err: &anyhow::Error) -> u8 {
 fn store_code(e: &StoreError) -> u8 {
     match e {
         StoreError::NotMigrated { .. } => NOT_MIGRATED,
-        StoreError::Open { .. } | StoreError::Busy => DATABASE_UNAVAILABLE,
+        StoreError::Open { .. } | StoreError::Busy | StoreError::Unavailable(_) => DATABASE_UNAVAILABLE,
         _ => 1,
     }
 }

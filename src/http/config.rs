@@ -31,6 +31,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Rate limits on failures and registrations.
     pub limits: AbuseLimits,
+    /// A request not answered by then gets 503: a database that accepts connections but never
+    /// answers must not hold clients (and their connections) forever.
+    pub request_timeout: Duration,
 }
 
 /// `burst` events at once, refilled evenly over `per` (a token bucket).
@@ -83,6 +86,7 @@ impl ServerConfig {
             trust_proxy: false,
             max_body_bytes: 64 * 1024,
             limits: AbuseLimits::default(),
+            request_timeout: Duration::from_secs(15),
         }
     }
 

@@ -1,6 +1,7 @@
 //! `/healthz` (the process answers), `/readyz` (the database answers), `/metrics`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper::StatusCode;
 use serde_json::json;
@@ -12,11 +13,22 @@ pub fn healthz() -> HttpResponse {
     response::json(StatusCode::OK, &json!({ "status": "ok" }))
 }
 
+/// A database that takes longer than this to answer `SELECT 1` is not ready.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 pub async fn readyz(state: &Arc<AppState>) -> HttpResponse {
-    match state.store.ping().await {
-        Ok(()) => response::json(StatusCode::OK, &json!({ "status": "ready", "database": "ok" })),
-        Err(e) => {
+    let ping = tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await;
+    match ping {
+        Ok(Ok(())) => response::json(StatusCode::OK, &json!({ "status": "ready", "database": "ok" })),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check: database unreachable");
+            response::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "status": "unavailable", "database": "unreachable" }),
+            )
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?READY_TIMEOUT, "readiness check: database did not answer");
             response::json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &json!({ "status": "unavailable", "database": "unreachable" }),

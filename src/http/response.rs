@@ -94,6 +94,14 @@ pub fn unavailable() -> HttpResponse {
     resp
 }
 
+/// 500 with a JSON body and nothing else: a bug, told to nobody but the log.
+pub fn internal_error() -> HttpResponse {
+    json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &serde_json::json!({ "error": "server_error", "error_description": "the server hit an unexpected condition" }),
+    )
+}
+
 pub fn not_found() -> HttpResponse {
     json(
         StatusCode::NOT_FOUND,

@@ -1,7 +1,12 @@
-//! Which handler answers which method and path; timing and the outermost error guard.
+//! Which handler answers which method and path; timing and the outermost error guards: a
+//! deadline (503, see [`ServerConfig::request_timeout`](super::ServerConfig)) and a panic
+//! catcher (500 JSON, never a dropped connection or a stack trace).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
+
+use futures_util::FutureExt as _;
 
 use hyper::body::Incoming;
 use hyper::{Method, Request};
@@ -13,7 +18,19 @@ use super::{discovery, mcp_endpoint, oauth_endpoints, probes};
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
     let path = req.uri().path().to_string();
-    let (route, resp) = dispatch(&state, req, &path).await;
+    let guarded = AssertUnwindSafe(dispatch(&state, req, &path)).catch_unwind();
+    let (route, resp) = match tokio::time::timeout(state.config.request_timeout, guarded).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(_panic)) => {
+            // The panic message went to stderr through the panic hook; the client learns nothing.
+            tracing::error!(path = %path, "request handler panicked");
+            ("other", response::internal_error())
+        }
+        Err(_elapsed) => {
+            tracing::warn!(path = %path, timeout = ?state.config.request_timeout, "request timed out (database not answering?)");
+            ("other", response::unavailable())
+        }
+    };
     state.metrics.observe(route, started.elapsed());
     resp
 }

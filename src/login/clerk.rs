@@ -153,16 +153,7 @@ impl Clerk {
 
     /// Verifies a Clerk session JWT and returns who it names.
     pub async fn verify(&self, token: &str) -> Result<SignedIn, ClerkError> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(ClerkError::Invalid("too long".into()));
-        }
-        let header = jsonwebtoken::decode_header(token).map_err(|e| ClerkError::Invalid(e.to_string()))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(ClerkError::Invalid(format!(
-                "algorithm {:?} is not RS256",
-                header.alg
-            )));
-        }
+        let header = parse_header(token)?;
         let key = self.key_for(header.kid.as_deref()).await?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.leeway = LEEWAY_SECONDS;
@@ -214,6 +205,22 @@ impl Clerk {
             }
         }
     }
+}
+
+/// The JWT header of a presented Clerk session token, before any key is looked up: bounded
+/// length, well-formed, RS256 and nothing else (no `none`, no HMAC with a public key).
+pub fn parse_header(token: &str) -> Result<jsonwebtoken::Header, ClerkError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(ClerkError::Invalid("too long".into()));
+    }
+    let header = jsonwebtoken::decode_header(token).map_err(|e| ClerkError::Invalid(e.to_string()))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(ClerkError::Invalid(format!(
+            "algorithm {:?} is not RS256",
+            header.alg
+        )));
+    }
+    Ok(header)
 }
 
 fn find_key(set: &JwkSet, kid: Option<&str>) -> Option<jsonwebtoken::jwk::Jwk> {

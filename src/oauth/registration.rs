@@ -79,12 +79,20 @@ const MAX_REDIRECT_URIS: usize = 20;
 const MAX_NAME_CHARS: usize = 200;
 const DEFAULT_NAME: &str = "Unnamed MCP client";
 
-/// Validates the request and registers the client.
-pub async fn register(
-    store: &Store,
-    request: &RegistrationRequest,
-    now: i64,
-) -> Result<RegistrationResponse, RegistrationError> {
+/// A request that passed [`validate`]: what will be stored and echoed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidRegistration {
+    pub redirect_uris: Vec<String>,
+    pub client_name: String,
+    pub auth_method: AuthMethod,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub scopes: ScopeSet,
+}
+
+/// The metadata checks of RFC 7591 §2 and §3.2.2, with no side effect: the request as the
+/// server will store it, or the `invalid_redirect_uri` / `invalid_client_metadata` answer.
+pub fn validate(request: &RegistrationRequest) -> Result<ValidRegistration, RegistrationError> {
     let redirect_uris = redirect_uris(request.redirect_uris.as_ref())?;
     let client_name = client_name(request.client_name.as_ref())?;
     let auth_method = match request.token_endpoint_auth_method.as_ref() {
@@ -123,7 +131,30 @@ pub async fn register(
         }
         Some(_) => return Err(invalid_metadata("scope must be a space-separated string")),
     };
+    Ok(ValidRegistration {
+        redirect_uris,
+        client_name,
+        auth_method,
+        grant_types,
+        response_types,
+        scopes,
+    })
+}
 
+/// Validates the request and registers the client.
+pub async fn register(
+    store: &Store,
+    request: &RegistrationRequest,
+    now: i64,
+) -> Result<RegistrationResponse, RegistrationError> {
+    let ValidRegistration {
+        redirect_uris,
+        client_name,
+        auth_method,
+        grant_types,
+        response_types,
+        scopes,
+    } = validate(request)?;
     let client_id = secret::generate(Kind::ClientId);
     let client_secret = auth_method
         .is_confidential()

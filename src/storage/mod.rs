@@ -8,6 +8,33 @@
 //! in-process by an async gate before `BEGIN IMMEDIATE`, so a waiting writer parks a task rather
 //! than a runtime thread inside SQLite's busy handler; the busy timeout remains for other
 //! processes (a cron `token cleanup` beside `serve`).
+//!
+//! ## Durability: WAL + `synchronous = NORMAL`
+//!
+//! Every change is one SQLite transaction (a single statement in autocommit, or
+//! `BEGIN IMMEDIATE … COMMIT`). In WAL mode a commit is the append of its frames to the `-wal`
+//! file with a commit marker; `synchronous = NORMAL` skips the fsync of that append (the WAL is
+//! fsynced at checkpoints). What that buys and costs:
+//! - the *process* dying (`kill -9`, OOM kill, panic=abort) loses nothing: the appended frames
+//!   are in the OS page cache, which outlives the process, and the next connection replays the
+//!   WAL up to the last commit marker. A transaction cut short has no commit marker and is
+//!   ignored as a whole: no half-applied rotation, no code redeemed without its tokens.
+//!   `examples/crash.rs` (and `tests/crash_safety.rs`) kill the server under load and check
+//!   exactly this;
+//! - the *machine* losing power can drop the last commits made since the last checkpoint (but
+//!   never corrupts the file). The cost is a client re-authorizing or a memory re-added;
+//!   `synchronous = FULL` would put an fsync on every token issued and every memory added.
+//!   Run on storage that survives power loss (or on Turso) if that matters more.
+//!
+//! ## The file going away
+//!
+//! An open SQLite connection keeps its file descriptor: if the file is deleted, moved away or
+//! replaced under a running server, pooled connections would go on reading and writing a file
+//! that nobody will ever open again, and acknowledged writes would be lost in silence. So each
+//! checkout compares the path's identity (device, inode) with the one the pool was built on:
+//! a missing file is [`StoreError::Unavailable`] (503, and `/readyz` says so) without creating
+//! an empty database in its place; a different file empties the pool, and the server carries
+//! on with the new file. When the file comes back, the next request simply succeeds.
 
 pub mod cleanup;
 pub mod clients;
@@ -43,6 +70,8 @@ pub enum StoreError {
     Open { target: String, reason: String },
     #[error("the database is busy or locked by another process; try again")]
     Busy,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Sql(String),
     #[error("unexpected data in {what}: {detail}")]
@@ -78,8 +107,32 @@ pub struct Store {
 struct Inner {
     db: libsql::Database,
     target: DatabaseTarget,
-    idle: Mutex<Vec<libsql::Connection>>,
+    /// Idle connections, each with the generation of the file it was opened on.
+    idle: Mutex<Pool>,
     write_gate: Arc<AsyncMutex<()>>,
+}
+
+#[derive(Default)]
+struct Pool {
+    conns: Vec<(u64, libsql::Connection)>,
+    /// Identity of the local file the pool's connections are open on.
+    file: Option<FileId>,
+    /// Bumped whenever the file under the path changes; older connections are not reused.
+    generation: u64,
+}
+
+/// (device, inode) of a local database file.
+type FileId = (u64, u64);
+
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn file_id(_meta: &std::fs::Metadata) -> FileId {
+    (0, 0)
 }
 
 impl Store {
@@ -115,16 +168,15 @@ impl Store {
             inner: Arc::new(Inner {
                 db,
                 target: target.clone(),
-                idle: Mutex::new(Vec::new()),
+                idle: Mutex::new(Pool::default()),
                 write_gate: Arc::new(AsyncMutex::new(())),
             }),
         };
         if store.is_local() {
-            // WAL lets readers proceed beside the one writer. synchronous=NORMAL in WAL mode
-            // never corrupts and never loses a commit when the *process* dies (kill -9): the WAL
-            // is in the OS page cache. Only a power cut can drop the last commits; the cost of
-            // that is a client re-authorizing, and FULL would put an fsync on every token issued.
-            let conn = store.connection().await?;
+            // WAL lets readers proceed beside the one writer; see the module doc for why
+            // synchronous=NORMAL. Outside the pool: this is what creates a new file, and the
+            // pool refuses a path with no file behind it.
+            let conn = store.inner.db.connect()?;
             conn.query("PRAGMA journal_mode = WAL", ()).await?;
         }
         Ok(store)
@@ -140,16 +192,45 @@ impl Store {
 
     /// A pooled connection in autocommit mode, returned to the pool when dropped.
     pub async fn connection(&self) -> Result<PooledConnection> {
-        let reused = lock(&self.inner.idle).pop();
+        let generation = self.check_file()?;
+        let reused = lock(&self.inner.idle).conns.pop();
         let conn = match reused {
-            Some(conn) => conn,
-            None => self.new_connection().await?,
+            Some((g, conn)) if g == generation => conn,
+            _ => self.new_connection().await?,
         };
         Ok(PooledConnection {
             conn: Some(conn),
+            generation,
             store: self.clone(),
             reusable: true,
         })
+    }
+
+    /// For a local file: is it still the file the pool is open on? Missing: unavailable.
+    /// Replaced: the pool is emptied. Returns the generation new connections belong to.
+    fn check_file(&self) -> Result<u64> {
+        let DatabaseTarget::Local(path) = &self.inner.target else {
+            return Ok(0);
+        };
+        let id = match std::fs::metadata(path) {
+            Ok(meta) => file_id(&meta),
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot reach the database file {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        let mut pool = lock(&self.inner.idle);
+        if pool.file != Some(id) {
+            if pool.file.is_some() {
+                tracing::warn!(path = %path.display(), "the database file was replaced; reopening connections");
+            }
+            pool.file = Some(id);
+            pool.generation += 1;
+            pool.conns.clear();
+        }
+        Ok(pool.generation)
     }
 
     async fn new_connection(&self) -> Result<libsql::Connection> {
@@ -190,6 +271,7 @@ impl Store {
 /// A connection borrowed from the pool.
 pub struct PooledConnection {
     conn: Option<libsql::Connection>,
+    generation: u64,
     store: Store,
     reusable: bool,
 }
@@ -207,9 +289,9 @@ impl Drop for PooledConnection {
         // A connection left inside a transaction (an error mid-way) must not be reused:
         // dropping it rolls the transaction back.
         if self.reusable && conn.is_autocommit() {
-            let mut idle = lock(&self.store.inner.idle);
-            if idle.len() < POOL_SIZE {
-                idle.push(conn);
+            let mut pool = lock(&self.store.inner.idle);
+            if pool.generation == self.generation && pool.conns.len() < POOL_SIZE {
+                pool.conns.push((self.generation, conn));
             }
         }
     }

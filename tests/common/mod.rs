@@ -60,6 +60,11 @@ impl TestServer {
         self._dir.path().join("test.db")
     }
 
+    /// The temporary directory holding the database file (`test.db`) and its WAL.
+    pub fn database_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
