@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::checklist::{CheckVerdict, Halt, Verdict};
-use super::run::{connection_listed, Run, SHORT_GRACE};
+use super::run::{approve, connection_listed, Run, SHORT_GRACE};
 use super::target::why;
 use crate::client::{self, authorize_url, AuthorizeUrl, ClientAuth, PkcePair};
 use crate::secret::{self, Kind};
@@ -161,18 +161,7 @@ fn check_approval(run: &Run, location: &str, redirect: &str, state: &str) -> Res
 pub async fn token_exchange(run: &mut Run) -> CheckVerdict {
     let state = nonce("exchange");
     let (url, pkce, redirect) = run.authorize_request(&state).await?;
-    let browser = run.browser().await?;
-    let fields = browser
-        .consent(&url)
-        .await
-        .map_err(|e| format!("consent page: {}", why(&e)))?;
-    let answer = browser
-        .decide(&fields, "approve")
-        .await
-        .map_err(|e| format!("approve: {}", why(&e)))?;
-    let Some(location) = answer.location().map(str::to_string) else {
-        fail!("approve answered {} without a Location", answer.status);
-    };
+    let location = approve(run.browser().await?, &url).await?;
     check_approval(run, &location, &redirect, &state)?;
     let tokens = run.exchange(&location, &redirect, &pkce).await?;
     check_tokens(&tokens)?;
@@ -241,17 +230,7 @@ pub async fn new_user_authorization(run: &mut Run) -> CheckVerdict {
     let mut browser = run.sign_in().await?;
     let state = nonce("test1");
     let (url, pkce, redirect) = run.authorize_request(&state).await?;
-    let fields = browser
-        .consent(&url)
-        .await
-        .map_err(|e| format!("consent page: {}", why(&e)))?;
-    let answer = browser
-        .decide(&fields, "approve")
-        .await
-        .map_err(|e| format!("approve: {}", why(&e)))?;
-    let Some(location) = answer.location().map(str::to_string) else {
-        fail!("approve answered {} without a Location", answer.status);
-    };
+    let location = approve(&mut browser, &url).await?;
     check_approval(run, &location, &redirect, &state)?;
     let tokens = run.exchange(&location, &redirect, &pkce).await?;
     check_tokens(&tokens)?;

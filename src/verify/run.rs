@@ -256,21 +256,7 @@ impl Run {
     /// for the cleanup.
     pub async fn new_grant(&mut self, state: &str) -> Result<Grant, Halt> {
         let (url, pkce, redirect) = self.authorize_request(state).await?;
-        let browser = self.browser().await?;
-        let fields = browser
-            .consent(&url)
-            .await
-            .map_err(|e| format!("consent page: {}", why(&e)))?;
-        let answer = browser
-            .decide(&fields, "approve")
-            .await
-            .map_err(|e| format!("approve: {}", why(&e)))?;
-        let Some(location) = answer.location().map(str::to_string) else {
-            return Err(Halt::Fail(format!(
-                "approve answered {} without a Location",
-                answer.status
-            )));
-        };
+        let location = approve(self.browser().await?, &url).await?;
         let tokens = self.exchange(&location, &redirect, &pkce).await?;
         Ok(Grant { location, tokens })
     }
@@ -388,4 +374,20 @@ pub fn connection_listed(html: &str, client_id: &str) -> bool {
     client::hidden_inputs(html)
         .iter()
         .any(|(k, v)| k == "client_id" && v == client_id)
+}
+
+/// Opens the consent page at `url` and approves: the redirect's `Location`.
+pub async fn approve(browser: &mut Browser, url: &str) -> Result<String, String> {
+    let fields = browser
+        .consent(url)
+        .await
+        .map_err(|e| format!("consent page: {}", why(&e)))?;
+    let answer = browser
+        .decide(&fields, "approve")
+        .await
+        .map_err(|e| format!("approve: {}", why(&e)))?;
+    answer
+        .location()
+        .map(str::to_string)
+        .ok_or_else(|| format!("approve answered {} without a Location", answer.status))
 }
