@@ -24,4 +24,10 @@ if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installe
     cp tests/browser/package-lock.json tests/browser/node_modules/.installed-lock
 fi
 
-cargo test --locked --all-targets
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --locked --all-targets 2>&1 | tee "$log"
+
+# One closing line over every test binary (cargo prints one "test result" per binary, and the
+# last binaries, the examples, hold no tests).
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, i }' "$log"
