@@ -4,6 +4,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::storage::WriteCounts;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -66,7 +68,7 @@ impl Metrics {
     }
 
     /// The exposition text; `tables` are (table, rows) pairs read from the database.
-    pub fn render(&self, tables: &[(String, i64)]) -> String {
+    pub fn render(&self, tables: &[(String, i64)], writes: WriteCounts) -> String {
         let mut out = String::new();
         let counter = |out: &mut String, name: &str, help: &str, labels: &[(&str, &AtomicU64)]| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
@@ -117,6 +119,21 @@ impl Metrics {
             "Requests refused with 429.",
             &[("", &self.rate_limited)],
         );
+
+        for (name, help, value) in [
+            (
+                "mcp_oauth_db_write_transactions_total",
+                "Database write transactions committed by this process.",
+                writes.transactions,
+            ),
+            (
+                "mcp_oauth_db_commits_total",
+                "Database commits those took; fewer when concurrent writes shared a commit.",
+                writes.commits,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        }
 
         let _ = writeln!(out, "# HELP mcp_oauth_request_duration_seconds Request latency by route.\n# TYPE mcp_oauth_request_duration_seconds histogram");
         for (route, h) in ROUTES.iter().zip(&self.latency) {

@@ -31,6 +31,8 @@ pub async fn launch(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // For as long as this server runs, checkpoints stay off the request path.
+    let _checkpoints = state.store.checkpoint_in_background();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {

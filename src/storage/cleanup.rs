@@ -300,12 +300,12 @@ pub async fn record_run(
     finished_at: i64,
     summary: &serde_json::Value,
 ) -> Result<()> {
-    let conn = store.connection().await?;
-    conn.execute(
-        "INSERT INTO maintenance_runs (task, started_at, finished_at, summary) VALUES (?1, ?2, ?3, ?4)",
-        libsql::params![task, started_at, finished_at, summary.to_string()],
-    )
-    .await?;
+    store
+        .execute_write(
+            "INSERT INTO maintenance_runs (task, started_at, finished_at, summary) VALUES (?1, ?2, ?3, ?4)",
+            libsql::params![task, started_at, finished_at, summary.to_string()],
+        )
+        .await?;
     Ok(())
 }
 

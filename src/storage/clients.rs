@@ -93,10 +93,15 @@ pub struct NewClient {
     pub created_at: i64,
 }
 
-const COLUMNS: &str =
-    "client_id, client_name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
-     redirect_uris, scopes, token_endpoint_auth_method, user_id, registration, created_at, \
-     secret_rotated_at, last_used_at, disabled_at";
+/// The columns [`decode`] reads, in its order: a macro so that statements are constants
+/// (`concat!`), which the statement cache keys on.
+macro_rules! columns {
+    () => {
+        "client_id, client_name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
+         redirect_uris, scopes, token_endpoint_auth_method, user_id, registration, created_at, \
+         secret_rotated_at, last_used_at, disabled_at"
+    };
+}
 
 fn decode(r: &libsql::Row) -> Result<ClientRecord> {
     let redirect_json: String = r.get(5)?;
@@ -133,37 +138,38 @@ fn decode(r: &libsql::Row) -> Result<ClientRecord> {
 }
 
 pub async fn insert(store: &Store, client: &NewClient) -> Result<()> {
-    let conn = store.connection().await?;
     let redirect_json = serde_json::to_string(&client.redirect_uris).expect("strings serialize");
-    conn.execute(
-        "INSERT INTO oauth_clients (client_id, client_name, secret_hash, redirect_uris, scopes, \
+    store
+        .execute_write(
+            "INSERT INTO oauth_clients (client_id, client_name, secret_hash, redirect_uris, scopes, \
          token_endpoint_auth_method, user_id, registration, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        libsql::params![
-            client.client_id.as_str(),
-            client.client_name.as_str(),
-            client.secret_hash.clone(),
-            redirect_json,
-            client.scopes.to_string(),
-            client.auth_method.as_str(),
-            client.user_id.clone(),
-            client.registration.as_str(),
-            client.created_at,
-        ],
-    )
-    .await?;
+            libsql::params![
+                client.client_id.as_str(),
+                client.client_name.as_str(),
+                client.secret_hash.clone(),
+                redirect_json,
+                client.scopes.to_string(),
+                client.auth_method.as_str(),
+                client.user_id.clone(),
+                client.registration.as_str(),
+                client.created_at,
+            ],
+        )
+        .await?;
     Ok(())
 }
 
 pub async fn find(store: &Store, client_id: &str) -> Result<Option<ClientRecord>> {
     let conn = store.connection().await?;
-    let rows = conn
-        .query(
-            &format!("SELECT {COLUMNS} FROM oauth_clients WHERE client_id = ?1"),
-            [client_id],
-        )
+    let find = conn
+        .cached(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM oauth_clients WHERE client_id = ?1"
+        ))
         .await?;
-    first(rows, decode).await
+    first(find.query([client_id]).await?, decode).await
 }
 
 /// Every client, newest first.
@@ -171,7 +177,11 @@ pub async fn list(store: &Store) -> Result<Vec<ClientRecord>> {
     let conn = store.connection().await?;
     let rows = conn
         .query(
-            &format!("SELECT {COLUMNS} FROM oauth_clients ORDER BY created_at DESC, client_id"),
+            concat!(
+                "SELECT ",
+                columns!(),
+                " FROM oauth_clients ORDER BY created_at DESC, client_id"
+            ),
             (),
         )
         .await?;
@@ -187,10 +197,9 @@ pub async fn rotate_secret(
     previous_expires_at: Option<i64>,
     now: i64,
 ) -> Result<bool> {
-    let conn = store.connection().await?;
     // One statement, so the old hash moves to `previous_secret_hash` atomically.
-    let changed = conn
-        .execute(
+    let changed = store
+        .execute_write(
             "UPDATE oauth_clients SET \
                previous_secret_hash = CASE WHEN ?3 IS NULL THEN NULL ELSE secret_hash END, \
                previous_secret_expires_at = ?3, \
@@ -205,9 +214,8 @@ pub async fn rotate_secret(
 
 /// Records that the client authenticated or was used, for `client list`. Best effort.
 pub async fn touch_last_used(store: &Store, client_id: &str, now: i64) -> Result<()> {
-    let conn = store.connection().await?;
     // Skip the write when it was touched within the last minute: this runs on every grant.
-    conn.execute(
+    store.execute_write(
         "UPDATE oauth_clients SET last_used_at = ?2 WHERE client_id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2 - 60)",
         libsql::params![client_id, now],
     )

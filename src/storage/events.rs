@@ -22,7 +22,9 @@ impl AuthEvent {
 }
 
 pub async fn record(store: &Store, event: AuthEvent, client_id: Option<&str>, now: i64) -> Result<()> {
-    record_on(&*store.connection().await?, event, client_id, now).await
+    let tx = store.begin_write().await?;
+    record_on(&tx, event, client_id, now).await?;
+    tx.commit().await
 }
 
 /// [`record`] on a given connection (or inside an open transaction).

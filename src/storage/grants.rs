@@ -7,7 +7,7 @@
 //! the row come back.
 
 use super::revocation::Revoked;
-use super::{collect, first, scalar_i64, Result, Store};
+use super::{collect, first, scalar_i64, Conn, Result, Store};
 
 /// An authorization code about to be stored (its digest, never the code).
 #[derive(Debug, Clone)]
@@ -25,25 +25,25 @@ pub struct NewCode {
 }
 
 pub async fn insert_code(store: &Store, c: &NewCode) -> Result<()> {
-    let conn = store.connection().await?;
-    conn.execute(
-        "INSERT INTO oauth_authorization_codes (code_hash, grant_id, client_id, user_id, redirect_uri, \
+    store
+        .execute_write(
+            "INSERT INTO oauth_authorization_codes (code_hash, grant_id, client_id, user_id, redirect_uri, \
          scope, resource, code_challenge, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        libsql::params![
-            c.code_hash.clone(),
-            c.grant_id.as_str(),
-            c.client_id.as_str(),
-            c.user_id.as_str(),
-            c.redirect_uri.as_str(),
-            c.scope.as_str(),
-            c.resource.as_str(),
-            c.code_challenge.clone(),
-            c.created_at,
-            c.expires_at,
-        ],
-    )
-    .await?;
+            libsql::params![
+                c.code_hash.clone(),
+                c.grant_id.as_str(),
+                c.client_id.as_str(),
+                c.user_id.as_str(),
+                c.redirect_uri.as_str(),
+                c.scope.as_str(),
+                c.resource.as_str(),
+                c.code_challenge.clone(),
+                c.created_at,
+                c.expires_at,
+            ],
+        )
+        .await?;
     Ok(())
 }
 
@@ -61,8 +61,13 @@ pub struct CodeRecord {
     pub used_at: Option<i64>,
 }
 
-const CODE_COLUMNS: &str =
-    "grant_id, client_id, user_id, redirect_uri, scope, resource, code_challenge, expires_at, used_at";
+/// The columns [`decode_code`] reads, in its order (a macro: statements are `concat!`ed
+/// constants, which the statement cache keys on).
+macro_rules! code_columns {
+    () => {
+        "grant_id, client_id, user_id, redirect_uri, scope, resource, code_challenge, expires_at, used_at"
+    };
+}
 
 fn decode_code(r: &libsql::Row) -> Result<CodeRecord> {
     Ok(CodeRecord {
@@ -80,28 +85,31 @@ fn decode_code(r: &libsql::Row) -> Result<CodeRecord> {
 
 /// Marks the code used and returns it — or `None` when it does not exist or another
 /// redemption already claimed it. The single statement is the whole race.
-pub async fn claim_code(conn: &libsql::Connection, digest: &[u8], now: i64) -> Result<Option<CodeRecord>> {
-    let rows = conn
-        .query(
-            &format!(
-                "UPDATE oauth_authorization_codes SET used_at = ?2 \
-                 WHERE code_hash = ?1 AND used_at IS NULL RETURNING {CODE_COLUMNS}"
-            ),
-            libsql::params![digest.to_vec(), now],
-        )
+pub async fn claim_code(conn: &Conn, digest: &[u8], now: i64) -> Result<Option<CodeRecord>> {
+    let claim = conn
+        .cached(concat!(
+            "UPDATE oauth_authorization_codes SET used_at = ?2 \
+             WHERE code_hash = ?1 AND used_at IS NULL RETURNING ",
+            code_columns!()
+        ))
         .await?;
-    first(rows, decode_code).await
+    first(
+        claim.query(libsql::params![digest.to_vec(), now]).await?,
+        decode_code,
+    )
+    .await
 }
 
 /// The code with this digest, used or not.
-pub async fn find_code(conn: &libsql::Connection, digest: &[u8]) -> Result<Option<CodeRecord>> {
-    let rows = conn
-        .query(
-            &format!("SELECT {CODE_COLUMNS} FROM oauth_authorization_codes WHERE code_hash = ?1"),
-            [digest.to_vec()],
-        )
+pub async fn find_code(conn: &Conn, digest: &[u8]) -> Result<Option<CodeRecord>> {
+    let find = conn
+        .cached(concat!(
+            "SELECT ",
+            code_columns!(),
+            " FROM oauth_authorization_codes WHERE code_hash = ?1"
+        ))
         .await?;
-    first(rows, decode_code).await
+    first(find.query([digest.to_vec()]).await?, decode_code).await
 }
 
 /// A refresh token about to be stored.
@@ -117,11 +125,15 @@ pub struct NewRefreshToken {
     pub expires_at: i64,
 }
 
-pub async fn insert_refresh_token(conn: &libsql::Connection, t: &NewRefreshToken) -> Result<()> {
-    conn.execute(
-        "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
-         created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        libsql::params![
+pub async fn insert_refresh_token(conn: &Conn, t: &NewRefreshToken) -> Result<()> {
+    let insert = conn
+        .cached(
+            "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
+             created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .await?;
+    insert
+        .execute(libsql::params![
             t.token_hash.clone(),
             t.grant_id.as_str(),
             t.client_id.as_str(),
@@ -130,9 +142,8 @@ pub async fn insert_refresh_token(conn: &libsql::Connection, t: &NewRefreshToken
             t.resource.as_str(),
             t.created_at,
             t.expires_at,
-        ],
-    )
-    .await?;
+        ])
+        .await?;
     Ok(())
 }
 
@@ -150,8 +161,12 @@ pub struct RefreshTokenRecord {
     pub revoked_at: Option<i64>,
 }
 
-const REFRESH_COLUMNS: &str =
-    "grant_id, client_id, user_id, scope, resource, expires_at, rotated_at, replaced_by, revoked_at";
+/// The columns [`decode_refresh`] reads, in its order.
+macro_rules! refresh_columns {
+    () => {
+        "grant_id, client_id, user_id, scope, resource, expires_at, rotated_at, replaced_by, revoked_at"
+    };
+}
 
 fn decode_refresh(r: &libsql::Row) -> Result<RefreshTokenRecord> {
     Ok(RefreshTokenRecord {
@@ -172,48 +187,55 @@ fn decode_refresh(r: &libsql::Row) -> Result<RefreshTokenRecord> {
 /// live head of this client (unknown, rotated, revoked, expired or another client's); the
 /// caller then looks at it with [`find_refresh_token`] to decide why.
 pub async fn rotate_refresh_token(
-    conn: &libsql::Connection,
+    conn: &Conn,
     digest: &[u8],
     client_id: &str,
     successor: &[u8],
     now: i64,
 ) -> Result<Option<RefreshTokenRecord>> {
-    let rows = conn
-        .query(
-            &format!(
-                "UPDATE oauth_refresh_tokens SET rotated_at = ?4, replaced_by = ?3 \
-                 WHERE token_hash = ?1 AND client_id = ?2 AND rotated_at IS NULL \
-                 AND revoked_at IS NULL AND expires_at > ?4 RETURNING {REFRESH_COLUMNS}"
-            ),
-            libsql::params![digest.to_vec(), client_id, successor.to_vec(), now],
-        )
+    let rotate = conn
+        .cached(concat!(
+            "UPDATE oauth_refresh_tokens SET rotated_at = ?4, replaced_by = ?3 \
+             WHERE token_hash = ?1 AND client_id = ?2 AND rotated_at IS NULL \
+             AND revoked_at IS NULL AND expires_at > ?4 RETURNING ",
+            refresh_columns!()
+        ))
+        .await?;
+    let rows = rotate
+        .query(libsql::params![
+            digest.to_vec(),
+            client_id,
+            successor.to_vec(),
+            now
+        ])
         .await?;
     first(rows, decode_refresh).await
 }
 
-pub async fn find_refresh_token(
-    conn: &libsql::Connection,
-    digest: &[u8],
-) -> Result<Option<RefreshTokenRecord>> {
-    let rows = conn
-        .query(
-            &format!("SELECT {REFRESH_COLUMNS} FROM oauth_refresh_tokens WHERE token_hash = ?1"),
-            [digest.to_vec()],
-        )
+pub async fn find_refresh_token(conn: &Conn, digest: &[u8]) -> Result<Option<RefreshTokenRecord>> {
+    let find = conn
+        .cached(concat!(
+            "SELECT ",
+            refresh_columns!(),
+            " FROM oauth_refresh_tokens WHERE token_hash = ?1"
+        ))
         .await?;
-    first(rows, decode_refresh).await
+    first(find.query([digest.to_vec()]).await?, decode_refresh).await
 }
 
 /// Is this refresh token the live head of its family (not rotated, not revoked, not expired)?
-pub async fn is_live_head(conn: &libsql::Connection, digest: &[u8], now: i64) -> Result<bool> {
-    Ok(scalar_i64(
-        conn,
-        "SELECT count(*) FROM oauth_refresh_tokens WHERE token_hash = ?1 \
-         AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
-        libsql::params![digest.to_vec(), now],
-    )
-    .await?
-        > 0)
+pub async fn is_live_head(conn: &Conn, digest: &[u8], now: i64) -> Result<bool> {
+    let live = conn
+        .cached(
+            "SELECT 1 FROM oauth_refresh_tokens WHERE token_hash = ?1 \
+             AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
+        )
+        .await?;
+    let found = first(live.query(libsql::params![digest.to_vec(), now]).await?, |_| {
+        Ok(())
+    })
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Which client holds the access or refresh token with this digest (RFC 7009: a client may

@@ -38,9 +38,9 @@ pub async fn insert(
     tags: &[String],
     now: i64,
 ) -> Result<Memory> {
-    let conn = store.connection().await?;
     let tags_json = serde_json::to_string(tags).expect("strings serialize");
-    let rows = conn
+    let tx = store.begin_write().await?;
+    let rows = tx
         .query(
             "INSERT INTO memories (user_id, content, tags, created_at) VALUES (?1, ?2, ?3, ?4) \
              RETURNING id",
@@ -50,6 +50,7 @@ pub async fn insert(
     let id = first(rows, |r| Ok(r.get::<i64>(0)?))
         .await?
         .ok_or_else(|| StoreError::Sql("INSERT … RETURNING returned no row".into()))?;
+    tx.commit().await?;
     Ok(Memory {
         id,
         content: content.to_string(),
@@ -60,9 +61,8 @@ pub async fn insert(
 
 /// Deletes `user_id`'s memory `id`; `false` when there is none (or it is someone else's).
 pub async fn delete(store: &Store, user_id: &str, id: i64) -> Result<bool> {
-    let conn = store.connection().await?;
-    let n = conn
-        .execute(
+    let n = store
+        .execute_write(
             "DELETE FROM memories WHERE id = ?1 AND user_id = ?2",
             libsql::params![id, user_id],
         )

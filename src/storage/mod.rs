@@ -7,7 +7,8 @@
 //! sharing one would interleave their transactions. Writers on an embedded file are serialised
 //! in-process by an async gate before `BEGIN IMMEDIATE`, so a waiting writer parks a task rather
 //! than a runtime thread inside SQLite's busy handler; the busy timeout remains for other
-//! processes (a cron `token cleanup` beside `serve`).
+//! processes (a cron `token cleanup` beside `serve`). Writers that queue at the gate share one
+//! commit (group commit, [`writer`]).
 //!
 //! ## Durability: WAL + `synchronous = NORMAL`
 //!
@@ -36,6 +37,7 @@
 //! an empty database in its place; a different file empties the pool, and the server carries
 //! on with the new file. When the file comes back, the next request simply succeeds.
 
+pub mod checkpoint;
 pub mod cleanup;
 pub mod clients;
 pub mod events;
@@ -44,25 +46,28 @@ pub mod graph;
 pub mod memories;
 pub mod migrations;
 pub mod revocation;
+pub mod statements;
 pub mod stats;
 pub mod target;
 pub mod tokens;
 pub mod users;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use std::sync::Mutex;
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+pub use statements::Conn;
 pub use target::DatabaseTarget;
+pub use writer::{WriteCounts, WriteTx};
 
 /// How long a statement on an embedded file waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle connections kept for reuse.
 const POOL_SIZE: usize = 16;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("the database has no table `{table}`: run `mcp-oauth migrate` first")]
     NotMigrated { table: String },
@@ -109,12 +114,13 @@ struct Inner {
     target: DatabaseTarget,
     /// Idle connections, each with the generation of the file it was opened on.
     idle: Mutex<Pool>,
-    write_gate: Arc<AsyncMutex<()>>,
+    /// Serialises (and batches) the writers on an embedded file.
+    writer: writer::Writer,
 }
 
 #[derive(Default)]
 struct Pool {
-    conns: Vec<(u64, libsql::Connection)>,
+    conns: Vec<(u64, Conn)>,
     /// Identity of the local file the pool's connections are open on.
     file: Option<FileId>,
     /// Bumped whenever the file under the path changes; older connections are not reused.
@@ -169,7 +175,7 @@ impl Store {
                 db,
                 target: target.clone(),
                 idle: Mutex::new(Pool::default()),
-                write_gate: Arc::new(AsyncMutex::new(())),
+                writer: writer::Writer::default(),
             }),
         };
         if store.is_local() {
@@ -198,12 +204,7 @@ impl Store {
             Some((g, conn)) if g == generation => conn,
             _ => self.new_connection().await?,
         };
-        Ok(PooledConnection {
-            conn: Some(conn),
-            generation,
-            store: self.clone(),
-            reusable: true,
-        })
+        Ok(self.attach(generation, conn))
     }
 
     /// For a local file: is it still the file the pool is open on? Missing: unavailable.
@@ -233,30 +234,49 @@ impl Store {
         Ok(pool.generation)
     }
 
-    async fn new_connection(&self) -> Result<libsql::Connection> {
+    async fn new_connection(&self) -> Result<Conn> {
         let conn = self.inner.db.connect()?;
         if self.is_local() {
             conn.busy_timeout(BUSY_TIMEOUT)?;
             conn.query("PRAGMA synchronous = NORMAL", ()).await?;
+            // Savepoint sub-journals (every batched writer has one) and temporary b-trees are
+            // per connection and never outlive it: memory, not temporary files.
+            conn.query("PRAGMA temp_store = MEMORY", ()).await?;
+            // When the WAL starts over, cut its file back to this size rather than keep the
+            // largest it ever grew to.
+            conn.query("PRAGMA journal_size_limit = 67108864", ()).await?;
         }
         // Per connection in SQLite; remote sqld applies it to the stream it opens.
         conn.query("PRAGMA foreign_keys = ON", ()).await?;
-        Ok(conn)
+        Ok(Conn::new(conn))
     }
 
-    /// Begins a write transaction (`BEGIN IMMEDIATE`): it holds the write lock from the start,
-    /// so it can never fail half-way with SQLITE_BUSY on lock upgrade. Dropped without
-    /// [`WriteTx::commit`], the transaction is rolled back (the connection is discarded).
+    /// Begins a write transaction. It holds the write lock from the start (`BEGIN IMMEDIATE`),
+    /// so it can never fail half-way with SQLITE_BUSY on lock upgrade. On an embedded file it
+    /// may share its commit with concurrent writers (see [`writer`]); either way
+    /// [`WriteTx::commit`] returns once it is committed. Dropped without a commit, it is rolled
+    /// back.
     pub async fn begin_write(&self) -> Result<WriteTx> {
-        let gate = if self.is_local() {
-            Some(self.inner.write_gate.clone().lock_owned().await)
+        if self.is_local() {
+            self.inner.writer.begin(self).await
         } else {
-            None
-        };
-        let mut conn = self.connection().await?;
-        conn.reusable = false;
-        conn.execute("BEGIN IMMEDIATE", ()).await?;
-        Ok(WriteTx { conn, _gate: gate })
+            WriteTx::begin_remote(self).await
+        }
+    }
+
+    /// One statement as a write transaction of its own (so it queues, and shares a commit, with
+    /// the other writers instead of meeting their lock inside SQLite's busy handler).
+    /// Returns the number of rows changed.
+    pub async fn execute_write(&self, sql: &str, params: impl libsql::params::IntoParams) -> Result<u64> {
+        let tx = self.begin_write().await?;
+        let changed = tx.execute(sql, params).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Write transactions and the commits they took, since the store was opened.
+    pub fn write_counts(&self) -> WriteCounts {
+        self.inner.writer.counts()
     }
 
     /// Round trip to the database: `/readyz`.
@@ -268,17 +288,38 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A connection taken out of the pool earlier, as a pooled one again.
+    fn attach(&self, generation: u64, conn: Conn) -> PooledConnection {
+        PooledConnection {
+            conn: Some(conn),
+            generation,
+            store: self.clone(),
+            reusable: true,
+        }
+    }
+}
+
+impl PooledConnection {
+    /// Takes the connection out of the pool's care, with its generation; `None` if it must
+    /// not be reused (left inside a transaction).
+    fn detach(mut self) -> Option<(u64, Conn)> {
+        let conn = self.conn.take()?;
+        (self.reusable && conn.is_autocommit()).then_some((self.generation, conn))
+    }
+}
+
 /// A connection borrowed from the pool.
 pub struct PooledConnection {
-    conn: Option<libsql::Connection>,
+    conn: Option<Conn>,
     generation: u64,
     store: Store,
     reusable: bool,
 }
 
 impl std::ops::Deref for PooledConnection {
-    type Target = libsql::Connection;
-    fn deref(&self) -> &libsql::Connection {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
         self.conn.as_ref().expect("connection present until drop")
     }
 }
@@ -294,27 +335,6 @@ impl Drop for PooledConnection {
                 pool.conns.push((self.generation, conn));
             }
         }
-    }
-}
-
-/// An open write transaction. Commit it, or drop it to roll back.
-pub struct WriteTx {
-    conn: PooledConnection,
-    _gate: Option<OwnedMutexGuard<()>>,
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = libsql::Connection;
-    fn deref(&self) -> &libsql::Connection {
-        &self.conn
-    }
-}
-
-impl WriteTx {
-    pub async fn commit(mut self) -> Result<()> {
-        self.conn.execute("COMMIT", ()).await?;
-        self.conn.reusable = true;
-        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 //! Issuing, rotating and revoking live beside these lookups as the grant logic needs them;
 //! every statement that touches the token tables is in this file or in `grants`/`cleanup`.
 
-use super::{first, Result, Store};
+use super::{first, Conn, Result, Store};
 
 /// One row of `oauth_access_tokens`.
 #[derive(Debug, Clone)]
@@ -21,14 +21,13 @@ pub struct AccessTokenRecord {
 /// The access token with this digest, whatever its state; callers judge expiry and revocation.
 pub async fn find_access_token(store: &Store, digest: &[u8]) -> Result<Option<AccessTokenRecord>> {
     let conn = store.connection().await?;
-    let rows = conn
-        .query(
+    let find = conn
+        .cached(
             "SELECT grant_id, client_id, user_id, scope, resource, created_at, expires_at, revoked_at \
              FROM oauth_access_tokens WHERE token_hash = ?1",
-            [digest.to_vec()],
         )
         .await?;
-    first(rows, |r| {
+    first(find.query([digest.to_vec()]).await?, |r| {
         Ok(AccessTokenRecord {
             grant_id: r.get(0)?,
             client_id: r.get(1)?,
@@ -58,11 +57,15 @@ pub struct NewAccessToken {
 }
 
 /// Stores an access token on `conn` (a plain connection or an open [`super::WriteTx`]).
-pub async fn insert_access_token(conn: &libsql::Connection, t: &NewAccessToken) -> Result<()> {
-    conn.execute(
-        "INSERT INTO oauth_access_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
-         refresh_token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        libsql::params![
+pub async fn insert_access_token(conn: &Conn, t: &NewAccessToken) -> Result<()> {
+    let insert = conn
+        .cached(
+            "INSERT INTO oauth_access_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
+             refresh_token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .await?;
+    insert
+        .execute(libsql::params![
             t.token_hash.clone(),
             t.grant_id.as_str(),
             t.client_id.as_str(),
@@ -72,8 +75,7 @@ pub async fn insert_access_token(conn: &libsql::Connection, t: &NewAccessToken) 
             t.refresh_token_hash.clone(),
             t.created_at,
             t.expires_at,
-        ],
-    )
-    .await?;
+        ])
+        .await?;
     Ok(())
 }

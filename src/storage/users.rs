@@ -39,9 +39,8 @@ pub async fn create(
     password_hash: &str,
     now: i64,
 ) -> Result<(), CreateUserError> {
-    let conn = store.connection().await?;
-    let result = conn
-        .execute(
+    let result = store
+        .execute_write(
             "INSERT INTO users (user_id, username, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
             libsql::params![user_id, username, password_hash, now],
         )
@@ -51,7 +50,7 @@ pub async fn create(
         Err(e) if e.to_string().contains("UNIQUE constraint failed: users.username") => {
             Err(CreateUserError::Exists(username.to_string()))
         }
-        Err(e) => Err(CreateUserError::Store(e.into())),
+        Err(e) => Err(CreateUserError::Store(e)),
     }
 }
 
@@ -87,12 +86,12 @@ pub async fn list(store: &Store) -> Result<Vec<UserRecord>> {
 }
 
 pub async fn record_login(store: &Store, user_id: &str, now: i64) -> Result<()> {
-    let conn = store.connection().await?;
-    conn.execute(
-        "UPDATE users SET last_login_at = ?2 WHERE user_id = ?1",
-        libsql::params![user_id, now],
-    )
-    .await?;
+    store
+        .execute_write(
+            "UPDATE users SET last_login_at = ?2 WHERE user_id = ?1",
+            libsql::params![user_id, now],
+        )
+        .await?;
     Ok(())
 }
 
@@ -134,8 +133,8 @@ pub async fn create_session(
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    let conn = store.connection().await?;
-    conn.execute(
+    store
+        .execute_write(
         "INSERT INTO login_sessions (session_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
         libsql::params![session_hash.to_vec(), user_id, now, expires_at],
     )
@@ -158,11 +157,11 @@ pub async fn find_session_user(store: &Store, session_hash: &[u8], now: i64) -> 
 }
 
 pub async fn delete_session(store: &Store, session_hash: &[u8]) -> Result<()> {
-    let conn = store.connection().await?;
-    conn.execute(
-        "DELETE FROM login_sessions WHERE session_hash = ?1",
-        [session_hash.to_vec()],
-    )
-    .await?;
+    store
+        .execute_write(
+            "DELETE FROM login_sessions WHERE session_hash = ?1",
+            [session_hash.to_vec()],
+        )
+        .await?;
     Ok(())
 }
