@@ -69,6 +69,7 @@ const INDEXES: &[&str] = &[
     "idx_oauth_access_expires_at",
     "idx_oauth_access_grant_id",
     "idx_oauth_access_revoked_at",
+    "idx_oauth_access_token_hash",
     "idx_oauth_access_user_id",
     "idx_oauth_clients_created_at",
     "idx_oauth_clients_user_id",
@@ -80,6 +81,7 @@ const INDEXES: &[&str] = &[
     "idx_oauth_refresh_expires_at",
     "idx_oauth_refresh_grant_id",
     "idx_oauth_refresh_revoked_at",
+    "idx_oauth_refresh_token_hash",
     "idx_oauth_refresh_user_id",
     "idx_relations_to",
 ];
@@ -133,7 +135,9 @@ async fn every_column_a_token_lookup_or_cleanup_uses_leads_an_index() {
         let n: i64 = rows.next().await.unwrap().unwrap().get(0).unwrap();
         assert!(n >= 1, "{table}.{column} has no index");
     }
-    // The digest is the primary key (WITHOUT ROWID): lookups by token are a key search.
+    // The digest alone is unique: a lookup by token is one key search, and no two tokens
+    // share a digest. Codes are keyed by it (WITHOUT ROWID); tokens have a unique index on it
+    // (0006: rowid tables, so that new tokens are written at the end of each b-tree).
     for (table, key) in [
         ("oauth_authorization_codes", "code_hash"),
         ("oauth_access_tokens", "token_hash"),
@@ -141,13 +145,15 @@ async fn every_column_a_token_lookup_or_cleanup_uses_leads_an_index() {
     ] {
         let mut rows = conn
             .query(
-                "SELECT pk FROM pragma_table_info(?1) WHERE name = ?2",
+                "SELECT count(*) FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i \
+                 WHERE l.\"unique\" = 1 AND i.seqno = 0 AND i.name = ?2 \
+                 AND (SELECT count(*) FROM pragma_index_info(l.name)) = 1",
                 [table, key],
             )
             .await
             .unwrap();
-        let pk: i64 = rows.next().await.unwrap().unwrap().get(0).unwrap();
-        assert_eq!(pk, 1, "{table}.{key} is not the primary key");
+        let n: i64 = rows.next().await.unwrap().unwrap().get(0).unwrap();
+        assert_eq!(n, 1, "{table}.{key} has no unique index of its own");
     }
 }
 
@@ -191,8 +197,69 @@ async fn rollback_then_migrate_round_trips_the_schema() {
         .await
         .iter()
         .all(|t| t == "schema_migrations"));
-    db.cmd().arg("migrate").stdout("5 migration(s) applied").run();
+    db.cmd().arg("migrate").stdout("6 migration(s) applied").run();
     assert_eq!(schema(&db).await, original);
+}
+
+/// Every column of every token row, in a stable order.
+async fn token_rows(db: &Db) -> Vec<String> {
+    let store = db.store().await;
+    let conn = store.connection().await.unwrap();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT hex(token_hash), grant_id, client_id, user_id, scope, resource, \
+         hex(refresh_token_hash), created_at, expires_at, revoked_at \
+         FROM oauth_access_tokens ORDER BY token_hash",
+        "SELECT hex(token_hash), grant_id, client_id, user_id, scope, resource, created_at, \
+         expires_at, rotated_at, hex(replaced_by), revoked_at FROM oauth_refresh_tokens ORDER BY token_hash",
+    ] {
+        let mut rows = conn.query(sql, ()).await.unwrap();
+        while let Some(row) = rows.next().await.unwrap() {
+            let cells: Vec<String> = (0..row.column_count())
+                .map(|i| format!("{:?}", row.get_value(i).unwrap()))
+                .collect();
+            out.push(cells.join("|"));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn tokens_survive_the_move_to_rowid_tables_and_back() {
+    let db = Db::migrated();
+    db.cmd()
+        .args(["migrate", "rollback", "--to", "5", "--yes"])
+        .stdout("reverted 0006_token_tables_rowid")
+        .run();
+    {
+        let store = db.store().await;
+        let conn = store.connection().await.unwrap();
+        conn.execute_batch(
+            "INSERT INTO oauth_clients (client_id, client_name, redirect_uris, scopes, \
+               token_endpoint_auth_method, created_at) \
+               VALUES ('mcp_oauth_c', 'c', '[]', 'memories:read', 'none', 1); \
+             INSERT INTO oauth_refresh_tokens VALUES (x'02', 'g1', 'mcp_oauth_c', 'u1', 'memories:read', \
+               'https://r/api/mcp', 10, 20, 15, x'03', NULL); \
+             INSERT INTO oauth_refresh_tokens VALUES (x'03', 'g1', 'mcp_oauth_c', 'u1', 'memories:read', \
+               'https://r/api/mcp', 15, 25, NULL, NULL, NULL); \
+             INSERT INTO oauth_access_tokens VALUES (x'01', 'g1', 'mcp_oauth_c', 'u1', 'memories:read', \
+               'https://r/api/mcp', x'03', 15, 16, 17);",
+        )
+        .await
+        .unwrap();
+    }
+    let before = token_rows(&db).await;
+    assert_eq!(before.len(), 3);
+    db.cmd()
+        .arg("migrate")
+        .stdout("applied 0006_token_tables_rowid")
+        .run();
+    assert_eq!(token_rows(&db).await, before);
+    db.cmd()
+        .args(["migrate", "rollback", "--to", "5", "--yes"])
+        .stdout("reverted 0006_token_tables_rowid")
+        .run();
+    assert_eq!(token_rows(&db).await, before);
 }
 
 #[test]

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "memory", "0003_memory"),
     migration!(4, "operations", "0004_operations"),
     migration!(5, "memory_search", "0005_memory_search"),
+    migration!(6, "token_tables_rowid", "0006_token_tables_rowid"),
 ];
 
 impl Migration {
