@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use mcp_oauth::storage::{migrations, DatabaseTarget, Store, StoreError};
+use mcp_oauth::storage::{migrations, DatabaseTarget, Store, StoreError, WriteTx};
 
 const INSERT_RUN: &str =
     "INSERT INTO maintenance_runs (id, task, started_at, finished_at, summary) VALUES (?1, ?2, 0, 0, '{}')";
@@ -37,6 +37,17 @@ async fn tasks(store: &Store) -> Vec<(i64, String)> {
     out
 }
 
+/// A write transaction holding the gate, with run 1 ("first") written in it: writers started
+/// now queue behind it.
+async fn first_writer(store: &Store) -> WriteTx {
+    let first = store.begin_write().await.unwrap();
+    first
+        .execute(INSERT_RUN, libsql::params![1, "first"])
+        .await
+        .unwrap();
+    first
+}
+
 /// Lets the spawned tasks run until they wait on something (here: the write gate). Yields
 /// rather than sleeps: a batch open longer than `MAX_OPEN` (5 ms) is committed at once.
 async fn let_others_queue() {
@@ -51,11 +62,7 @@ async fn writers_queued_behind_one_share_its_commit_and_all_land() {
     let store = migrated(&dir).await;
     let before = store.write_counts();
 
-    let first = store.begin_write().await.unwrap();
-    first
-        .execute(INSERT_RUN, libsql::params![1, "first"])
-        .await
-        .unwrap();
+    let first = first_writer(&store).await;
     let writers: Vec<_> = (2..=40)
         .map(|id| {
             let store = store.clone();
@@ -94,11 +101,7 @@ async fn a_failing_member_is_rolled_back_alone() {
     let dir = tempfile::tempdir().unwrap();
     let store = migrated(&dir).await;
 
-    let first = store.begin_write().await.unwrap();
-    first
-        .execute(INSERT_RUN, libsql::params![1, "first"])
-        .await
-        .unwrap();
+    let first = first_writer(&store).await;
     // Writes a row, then hits a constraint (a duplicate id) and gives up: its own row must go.
     let failing = tokio::spawn({
         let store = store.clone();
@@ -137,11 +140,7 @@ async fn a_member_dropped_without_commit_leaves_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let store = migrated(&dir).await;
 
-    let first = store.begin_write().await.unwrap();
-    first
-        .execute(INSERT_RUN, libsql::params![1, "first"])
-        .await
-        .unwrap();
+    let first = first_writer(&store).await;
     let dropped = tokio::spawn({
         let store = store.clone();
         async move {
@@ -163,11 +162,7 @@ async fn a_writer_cancelled_in_the_queue_does_not_strand_the_commit_handed_to_it
     let dir = tempfile::tempdir().unwrap();
     let store = migrated(&dir).await;
 
-    let first = store.begin_write().await.unwrap();
-    first
-        .execute(INSERT_RUN, libsql::params![1, "first"])
-        .await
-        .unwrap();
+    let first = first_writer(&store).await;
     let cancelled = tokio::spawn({
         let store = store.clone();
         async move {

@@ -73,15 +73,6 @@ pub struct WriteCounts {
     pub commits: u64,
 }
 
-impl Writer {
-    pub(super) fn counts(&self) -> WriteCounts {
-        WriteCounts {
-            transactions: self.counts.transactions.load(Ordering::Relaxed),
-            commits: self.counts.commits.load(Ordering::Relaxed),
-        }
-    }
-}
-
 #[derive(Default)]
 struct Slot {
     batch: Option<Batch>,
@@ -132,6 +123,13 @@ impl std::ops::Deref for WriteTx {
 }
 
 impl Writer {
+    pub(super) fn counts(&self) -> WriteCounts {
+        WriteCounts {
+            transactions: self.counts.transactions.load(Ordering::Relaxed),
+            commits: self.counts.commits.load(Ordering::Relaxed),
+        }
+    }
+
     /// Joins the open batch, or opens one, and starts this member's savepoint.
     pub(super) async fn begin(&self, store: &Store) -> Result<WriteTx> {
         let queued = Queued::enter(self);
