@@ -3,6 +3,7 @@
 #
 #   bench/cleanup.sh                 # 1,000,000 rows, default batch size
 #   ROWS=200000 BATCH=5000 bench/cleanup.sh
+#   BIN=/tmp/mcp-oauth-before ROWS=300000 bench/cleanup.sh
 #
 # Builds the release binary, seeds the rows with one recursive-CTE INSERT per table (seconds,
 # not minutes), plus 10,000 live tokens that must survive, then runs the cleanup under
@@ -18,8 +19,11 @@ for tool in sqlite3 /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench/cleanup.sh needs $tool (apt-get install sqlite3 time)" >&2; exit 2; }
 done
 
-cargo build --release --quiet
-BIN="$PWD/target/release/mcp-oauth"
+# BIN=/path/to/an/older/mcp-oauth measures another build (e.g. side by side with this one).
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN="$PWD/target/release/mcp-oauth"
+fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 DB="$WORK/bench.db"
