@@ -25,8 +25,8 @@ use super::{Inner, Result, Store, StoreError};
 /// How often the checkpointer looks for committed work.
 pub const INTERVAL: Duration = Duration::from_millis(100);
 /// A WAL this long (in pages; 64 MiB at 4 KiB) is checkpointed with writers held off, so that
-/// it can start over. Under a steady stream of writes that takes a few milliseconds (two
-/// fsyncs) every second or so; below saturation the WAL starts over by itself, whenever a
+/// it can start over. Under a saturating stream of writes that holds writers off for about
+/// 10 ms (two fsyncs on the development disk) every second or so; below saturation the WAL starts over by itself, whenever a
 /// checkpoint finds no write in progress.
 pub const RESTART_FRAMES: i64 = 16_384;
 /// Passes outside the gate before the one inside it, at most; fewer once a pass found at most

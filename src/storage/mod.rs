@@ -207,6 +207,17 @@ impl Store {
         Ok(self.attach(generation, conn))
     }
 
+    /// A connection opened on file `generation`, as a pooled one (new, from the idle list, or
+    /// the writer's kept connection).
+    fn attach(&self, generation: u64, conn: Conn) -> PooledConnection {
+        PooledConnection {
+            conn: Some(conn),
+            generation,
+            store: self.clone(),
+            reusable: true,
+        }
+    }
+
     /// For a local file: is it still the file the pool is open on? Missing: unavailable.
     /// Replaced: the pool is emptied. Returns the generation new connections belong to.
     fn check_file(&self) -> Result<u64> {
@@ -285,18 +296,6 @@ impl Store {
         let mut rows = conn.query("SELECT 1", ()).await?;
         rows.next().await?;
         Ok(())
-    }
-}
-
-impl Store {
-    /// A connection taken out of the pool earlier, as a pooled one again.
-    fn attach(&self, generation: u64, conn: Conn) -> PooledConnection {
-        PooledConnection {
-            conn: Some(conn),
-            generation,
-            store: self.clone(),
-            reusable: true,
-        }
     }
 }
 
