@@ -190,6 +190,16 @@ impl Browser {
         }
     }
 
+    /// The same browser (its cookies) talking to another address: another instance of one
+    /// deployment, behind a load balancer that sent the next request elsewhere.
+    pub fn on(&self, base_url: &str) -> Browser {
+        Browser {
+            http: self.http.clone(),
+            issuer: base_url.trim_end_matches('/').to_string(),
+            cookies: self.cookies.clone(),
+        }
+    }
+
     /// Sets a cookie by hand (e.g. Clerk's `__session`).
     pub fn set_cookie(&mut self, name: &str, value: &str) {
         self.cookies.retain(|(n, _)| n != name);

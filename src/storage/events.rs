@@ -1,7 +1,7 @@
 //! `auth_events`: failed client authentications, failed logins and denied authorizations,
 //! counted by `mcp-oauth stats`. Rows name the client at most, never a secret or a user's input.
 
-use super::{Result, Store};
+use super::{Conn, Result, Store};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,12 +28,7 @@ pub async fn record(store: &Store, event: AuthEvent, client_id: Option<&str>, no
 }
 
 /// [`record`] on a given connection (or inside an open transaction).
-pub async fn record_on(
-    conn: &libsql::Connection,
-    event: AuthEvent,
-    client_id: Option<&str>,
-    now: i64,
-) -> Result<()> {
+pub async fn record_on(conn: &Conn, event: AuthEvent, client_id: Option<&str>, now: i64) -> Result<()> {
     conn.execute(
         "INSERT INTO auth_events (kind, client_id, created_at) VALUES (?1, ?2, ?3)",
         libsql::params![event.as_str(), client_id, now],

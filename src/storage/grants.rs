@@ -240,7 +240,7 @@ pub async fn is_live_head(conn: &Conn, digest: &[u8], now: i64) -> Result<bool> 
 
 /// Which client holds the access or refresh token with this digest (RFC 7009: a client may
 /// revoke only its own tokens).
-pub async fn token_client(conn: &libsql::Connection, digest: &[u8]) -> Result<Option<String>> {
+pub async fn token_client(conn: &Conn, digest: &[u8]) -> Result<Option<String>> {
     let rows = conn
         .query(
             "SELECT client_id FROM oauth_refresh_tokens WHERE token_hash = ?1 \

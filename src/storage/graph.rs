@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{collect, first, Result, Store, StoreError};
+use super::{collect, first, Conn, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entity {
@@ -103,7 +103,7 @@ pub async fn create_entities(
 
 /// Inserts the observations not already on entity `id`; returns those added, in order.
 async fn insert_observations(
-    conn: &libsql::Connection,
+    conn: &Conn,
     entity_id: i64,
     observations: &[String],
     now: i64,
@@ -126,7 +126,7 @@ async fn insert_observations(
 
 /// The ids of `user_id`'s entities among `names`.
 async fn entity_ids(
-    conn: &libsql::Connection,
+    conn: &Conn,
     user_id: &str,
     names: impl IntoIterator<Item = &str>,
 ) -> Result<HashMap<String, i64>> {
@@ -350,7 +350,7 @@ fn decode_relation(r: &libsql::Row) -> Result<Relation> {
 /// Entities from `entities_sql` (`id, name, entity_type`) with their observations from
 /// `observations_sql` (`entity_id, content`), both run with `params`.
 async fn load_entities(
-    conn: &libsql::Connection,
+    conn: &Conn,
     entities_sql: &str,
     observations_sql: &str,
     params: Vec<libsql::Value>,

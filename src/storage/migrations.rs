@@ -182,15 +182,26 @@ pub async fn ensure_current(store: &Store) -> Result<(), MigrationError> {
     })
 }
 
-/// Applies every pending migration, each in its own transaction, and returns what it applied.
+/// Applies every pending migration, each in its own transaction; returns those this call
+/// applied (not those another process applied meanwhile).
 pub async fn apply_pending(store: &Store) -> Result<Vec<Migration>, MigrationError> {
     let pending = status(store).await?.pending;
     if pending.is_empty() {
         return Ok(pending);
     }
     ensure_ledger(store).await?;
-    for m in &pending {
+    let mut applied = Vec::with_capacity(pending.len());
+    for m in pending {
         let tx = store.begin_write().await?;
+        // Another `migrate` (on another machine, against the same server) may have applied it
+        // since `status` looked: decided again under the write lock, so nothing runs twice.
+        let rows = tx
+            .query("SELECT 1 FROM schema_migrations WHERE version = ?1", [m.version])
+            .await
+            .map_err(StoreError::from)?;
+        if crate::storage::first(rows, |_| Ok(())).await?.is_some() {
+            continue;
+        }
         tx.execute_batch(m.up).await.map_err(StoreError::from)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
@@ -199,8 +210,9 @@ pub async fn apply_pending(store: &Store) -> Result<Vec<Migration>, MigrationErr
         .await
         .map_err(StoreError::from)?;
         tx.commit().await?;
+        applied.push(m);
     }
-    Ok(pending)
+    Ok(applied)
 }
 
 /// The applied migrations that rolling back to `to` (exclusive; `None` = everything) reverts,

@@ -36,6 +36,26 @@
 //! a missing file is [`StoreError::Unavailable`] (503, and `/readyz` says so) without creating
 //! an empty database in its place; a different file empties the pool, and the server carries
 //! on with the new file. When the file comes back, the next request simply succeeds.
+//!
+//! ## Remote databases: streams expire
+//!
+//! A remote libSQL connection is a Hrana stream on the server, named by a baton the client
+//! sends back with each request. The server ends a stream that sat idle (sqld after 10 s,
+//! Turso likewise), and libSQL's client keeps sending the dead baton: every later statement on
+//! that connection fails. And a restarted server knows none of the batons. So, here and
+//! nowhere else:
+//! - an idle remote connection is reused only within [`REMOTE_REUSE_WITHIN`] of its last use,
+//!   well inside any server's expiry; an older one is dropped (which closes its stream);
+//! - a connection whose call failed in transport or stream (not a statement's own SQL error,
+//!   see [`is_transport_error`]) is never reused, and the whole idle list is dropped with it:
+//!   a server that went away took every stream with it. The next request opens a new one, so
+//!   a server that comes back is used again at once, without a restart;
+//! - such a failure is [`StoreError::Unavailable`] (503), never an internal error.
+//!
+//! A remote write transaction opens its own stream (`BEGIN IMMEDIATE` … `COMMIT`, the server
+//! serialises writers); a stream that dies before its `COMMIT` was answered rolls back on the
+//! server. The one case a caller cannot be told for sure is a `COMMIT` that reached the server
+//! and whose answer was lost: it is reported as unavailable (503) and may have committed.
 
 pub mod checkpoint;
 pub mod cleanup;
@@ -54,7 +74,7 @@ pub mod users;
 mod writer;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::sync::Mutex;
 
@@ -66,6 +86,9 @@ pub use writer::{WriteCounts, WriteTx};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle connections kept for reuse.
 const POOL_SIZE: usize = 16;
+/// A remote connection idle longer than this is not reused: its stream may have expired on
+/// the server (sqld ends idle streams after 10 s).
+pub const REMOTE_REUSE_WITHIN: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -83,8 +106,25 @@ pub enum StoreError {
     Corrupt { what: &'static str, detail: String },
 }
 
+/// Whether a libSQL error is a failure to talk to a remote server (connection refused or
+/// reset, a timeout, an expired or unknown stream, an HTTP error status) rather than an
+/// error of the statement itself (a constraint, a syntax error, a missing table), which the
+/// server reports as a stream error carrying an SQLite error code.
+pub(crate) fn is_transport_error(e: &libsql::Error) -> bool {
+    match e {
+        libsql::Error::Hrana(_) => {
+            let message = e.to_string();
+            !(message.contains("SQLITE_") || message.contains("SQLite error"))
+        }
+        _ => false,
+    }
+}
+
 impl From<libsql::Error> for StoreError {
     fn from(e: libsql::Error) -> Self {
+        if is_transport_error(&e) {
+            return StoreError::Unavailable(e.to_string());
+        }
         let message = e.to_string();
         if let Some(rest) = message.split("no such table: ").nth(1) {
             let table = rest
@@ -112,7 +152,8 @@ pub struct Store {
 struct Inner {
     db: libsql::Database,
     target: DatabaseTarget,
-    /// Idle connections, each with the generation of the file it was opened on.
+    /// Idle connections, each with the generation of the file (or, remote, of the server
+    /// connection) it was opened on.
     idle: Mutex<Pool>,
     /// Serialises (and batches) the writers on an embedded file.
     writer: writer::Writer,
@@ -120,11 +161,19 @@ struct Inner {
 
 #[derive(Default)]
 struct Pool {
-    conns: Vec<(u64, Conn)>,
+    /// Most recently used last.
+    conns: Vec<Idle>,
     /// Identity of the local file the pool's connections are open on.
     file: Option<FileId>,
     /// Bumped whenever the file under the path changes; older connections are not reused.
     generation: u64,
+}
+
+/// A connection waiting in the pool.
+struct Idle {
+    generation: u64,
+    since: Instant,
+    conn: Conn,
 }
 
 /// (device, inode) of a local database file.
@@ -199,12 +248,27 @@ impl Store {
     /// A pooled connection in autocommit mode, returned to the pool when dropped.
     pub async fn connection(&self) -> Result<PooledConnection> {
         let generation = self.check_file()?;
-        let reused = lock(&self.inner.idle).conns.pop();
+        let reused = self.reusable_idle(generation);
         let conn = match reused {
-            Some((g, conn)) if g == generation => conn,
-            _ => self.new_connection().await?,
+            Some(conn) => conn,
+            None => self.new_connection().await?,
         };
         Ok(self.attach(generation, conn))
+    }
+
+    /// The most recently used idle connection, if it may be reused. A remote one idle past
+    /// [`REMOTE_REUSE_WITHIN`] is dropped, and every older one with it.
+    fn reusable_idle(&self, generation: u64) -> Option<Conn> {
+        let mut pool = lock(&self.inner.idle);
+        let idle = pool.conns.pop()?;
+        if idle.generation != generation {
+            return None;
+        }
+        if !self.is_local() && idle.since.elapsed() > REMOTE_REUSE_WITHIN {
+            pool.conns.clear();
+            return None;
+        }
+        Some(idle.conn)
     }
 
     /// A connection opened on file `generation`, as a pooled one (new, from the idle list, or
@@ -222,7 +286,7 @@ impl Store {
     /// Replaced: the pool is emptied. Returns the generation new connections belong to.
     fn check_file(&self) -> Result<u64> {
         let DatabaseTarget::Local(path) = &self.inner.target else {
-            return Ok(0);
+            return Ok(lock(&self.inner.idle).generation);
         };
         let id = match std::fs::metadata(path) {
             Ok(meta) => file_id(&meta),
@@ -247,7 +311,12 @@ impl Store {
 
     async fn new_connection(&self) -> Result<Conn> {
         let conn = self.inner.db.connect()?;
-        if self.is_local() {
+        if !self.is_local() {
+            // Nothing to set up: a remote stream opens with its first statement, and pragmas
+            // would last only as long as that stream (writes set theirs, [`WriteTx`]).
+            return Ok(Conn::new(conn, true));
+        }
+        {
             conn.busy_timeout(BUSY_TIMEOUT)?;
             conn.query("PRAGMA synchronous = NORMAL", ()).await?;
             // Savepoint sub-journals (every batched writer has one) and temporary b-trees are
@@ -257,9 +326,8 @@ impl Store {
             // largest it ever grew to.
             conn.query("PRAGMA journal_size_limit = 67108864", ()).await?;
         }
-        // Per connection in SQLite; remote sqld applies it to the stream it opens.
         conn.query("PRAGMA foreign_keys = ON", ()).await?;
-        Ok(Conn::new(conn))
+        Ok(Conn::new(conn, false))
     }
 
     /// Begins a write transaction. It holds the write lock from the start (`BEGIN IMMEDIATE`),
@@ -304,7 +372,7 @@ impl PooledConnection {
     /// not be reused (left inside a transaction).
     fn detach(mut self) -> Option<(u64, Conn)> {
         let conn = self.conn.take()?;
-        (self.reusable && conn.is_autocommit()).then_some((self.generation, conn))
+        (self.reusable && conn.is_autocommit() && !conn.is_broken()).then_some((self.generation, conn))
     }
 }
 
@@ -326,13 +394,27 @@ impl std::ops::Deref for PooledConnection {
 impl Drop for PooledConnection {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
+        let mut pool = lock(&self.store.inner.idle);
+        if conn.is_broken() {
+            // The server went away or forgot our streams: so are the idle connections'.
+            if pool.generation == self.generation {
+                pool.generation += 1;
+                pool.conns.clear();
+            }
+            return;
+        }
         // A connection left inside a transaction (an error mid-way) must not be reused:
         // dropping it rolls the transaction back.
-        if self.reusable && conn.is_autocommit() {
-            let mut pool = lock(&self.store.inner.idle);
-            if pool.generation == self.generation && pool.conns.len() < POOL_SIZE {
-                pool.conns.push((self.generation, conn));
-            }
+        if self.reusable
+            && conn.is_autocommit()
+            && pool.generation == self.generation
+            && pool.conns.len() < POOL_SIZE
+        {
+            pool.conns.push(Idle {
+                generation: self.generation,
+                since: Instant::now(),
+                conn,
+            });
         }
     }
 }
@@ -361,11 +443,7 @@ pub async fn first<T>(
 }
 
 /// One integer from a `SELECT count(*)`-style query.
-pub async fn scalar_i64(
-    conn: &libsql::Connection,
-    sql: &str,
-    params: impl libsql::params::IntoParams,
-) -> Result<i64> {
+pub async fn scalar_i64(conn: &Conn, sql: &str, params: impl libsql::params::IntoParams) -> Result<i64> {
     let rows = conn.query(sql, params).await?;
     Ok(first(rows, |r| Ok(r.get::<Option<i64>>(0)?.unwrap_or(0)))
         .await?

@@ -6,7 +6,7 @@
 //! deleted, so that a revoked token is told apart from an unknown one and `token cleanup`
 //! removes them after the retention period.
 
-use super::{first, scalar_i64, Result, Store};
+use super::{first, scalar_i64, Conn, Result, Store};
 
 /// What to revoke.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +40,7 @@ pub enum TokenKind {
 }
 
 /// Finds the token with this digest in either table.
-pub async fn identify(conn: &libsql::Connection, digest: &[u8]) -> Result<Option<TokenKind>> {
+pub async fn identify(conn: &Conn, digest: &[u8]) -> Result<Option<TokenKind>> {
     let rows = conn
         .query(
             "SELECT grant_id FROM oauth_refresh_tokens WHERE token_hash = ?1",
@@ -68,7 +68,7 @@ enum Scope {
     Nothing,
 }
 
-async fn resolve(conn: &libsql::Connection, selector: Selector<'_>) -> Result<Scope> {
+async fn resolve(conn: &Conn, selector: Selector<'_>) -> Result<Scope> {
     Ok(match selector {
         Selector::Token(digest) => match identify(conn, digest).await? {
             Some(TokenKind::Access { .. }) => Scope::AccessToken(digest.to_vec()),
@@ -125,7 +125,7 @@ pub async fn revoke(store: &Store, selector: Selector<'_>, now: i64) -> Result<R
 }
 
 /// [`revoke`] inside a transaction the caller already holds (e.g. code replay handling).
-pub async fn revoke_in(conn: &libsql::Connection, selector: Selector<'_>, now: i64) -> Result<Revoked> {
+pub async fn revoke_in(conn: &Conn, selector: Selector<'_>, now: i64) -> Result<Revoked> {
     let mut revoked = Revoked::default();
     match resolve(conn, selector).await? {
         Scope::Nothing => {}
@@ -162,13 +162,7 @@ pub async fn revoke_in(conn: &libsql::Connection, selector: Selector<'_>, now: i
 }
 
 /// Marks matching unrevoked rows; returns how many of them were still live.
-async fn mark(
-    conn: &libsql::Connection,
-    table: &str,
-    condition: &str,
-    value: libsql::Value,
-    now: i64,
-) -> Result<u64> {
+async fn mark(conn: &Conn, table: &str, condition: &str, value: libsql::Value, now: i64) -> Result<u64> {
     let live = scalar_i64(
         conn,
         &format!("SELECT count(*) FROM {table} WHERE {condition} AND revoked_at IS NULL AND expires_at > ?2"),

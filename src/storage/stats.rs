@@ -1,7 +1,7 @@
 //! Counts for `/metrics` and `mcp-oauth stats`.
 
 use super::events::AuthEvent;
-use super::{first, scalar_i64, Result, Store};
+use super::{first, scalar_i64, Conn, Result, Store};
 
 /// Tables whose sizes are reported.
 pub const TABLES: [&str; 10] = [
@@ -90,7 +90,7 @@ pub struct Snapshot {
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
 
-async fn token_counts(conn: &libsql::Connection, table: &str, now: i64) -> Result<TokenCounts> {
+async fn token_counts(conn: &Conn, table: &str, now: i64) -> Result<TokenCounts> {
     let rows = conn
         .query(
             &format!(
@@ -117,7 +117,7 @@ async fn token_counts(conn: &libsql::Connection, table: &str, now: i64) -> Resul
 /// Tokens minted since `since`. Each issuance (code exchange or refresh) stores one access
 /// and one refresh token; access tokens expire within the hour and `token cleanup` deletes
 /// them, so the larger of the two counts is the one still complete for the last day.
-async fn issued_since(conn: &libsql::Connection, since: i64) -> Result<i64> {
+async fn issued_since(conn: &Conn, since: i64) -> Result<i64> {
     let access = scalar_i64(
         conn,
         "SELECT count(*) FROM oauth_access_tokens WHERE created_at >= ?1",
@@ -133,7 +133,7 @@ async fn issued_since(conn: &libsql::Connection, since: i64) -> Result<i64> {
     Ok(access.max(refresh))
 }
 
-async fn failures_since(conn: &libsql::Connection, since: i64) -> Result<i64> {
+async fn failures_since(conn: &Conn, since: i64) -> Result<i64> {
     scalar_i64(
         conn,
         "SELECT count(*) FROM auth_events WHERE created_at >= ?1 AND kind IN (?2, ?3, ?4)",
@@ -149,7 +149,7 @@ async fn failures_since(conn: &libsql::Connection, since: i64) -> Result<i64> {
 
 /// Bytes per table (its own b-tree plus its indexes) from the `dbstat` virtual table, which
 /// not every build or server offers; `Err` carries why not.
-async fn table_bytes(conn: &libsql::Connection) -> std::result::Result<Vec<(String, i64)>, String> {
+async fn table_bytes(conn: &Conn) -> std::result::Result<Vec<(String, i64)>, String> {
     let rows = conn
         .query(
             "SELECT m.tbl_name, sum(d.pgsize) FROM dbstat AS d \
@@ -163,7 +163,7 @@ async fn table_bytes(conn: &libsql::Connection) -> std::result::Result<Vec<(Stri
         .map_err(|e| e.to_string())
 }
 
-async fn pragma_i64(conn: &libsql::Connection, pragma: &str) -> Option<i64> {
+async fn pragma_i64(conn: &Conn, pragma: &str) -> Option<i64> {
     let rows = conn.query(&format!("PRAGMA {pragma}"), ()).await.ok()?;
     first(rows, |r| Ok(r.get::<i64>(0)?)).await.ok().flatten()
 }

@@ -192,7 +192,10 @@ impl WriteTx {
     pub(super) async fn begin_remote(store: &Store) -> Result<WriteTx> {
         let mut conn = store.connection().await?;
         conn.reusable = false;
-        conn.execute("BEGIN IMMEDIATE", ()).await?;
+        // One round trip. The pragma is per stream on the server, and a transaction's stream
+        // is its own: it must be set here, before BEGIN, for ON DELETE CASCADE to hold.
+        conn.execute_batch("PRAGMA foreign_keys = ON; BEGIN IMMEDIATE")
+            .await?;
         Ok(WriteTx {
             inner: Inner::Remote(conn, store.inner.writer.counts.clone()),
         })

@@ -40,6 +40,22 @@ impl TestServer {
             .await
             .expect("open database");
         migrations::apply_pending(&store).await.expect("migrate");
+        TestServer::serve(dir, store, configure, clerk).await
+    }
+
+    /// A server on an existing (migrated) store, such as a remote sqld: one of several
+    /// instances sharing a database.
+    pub async fn start_on(store: Store, configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        TestServer::serve(dir, store, configure, None).await
+    }
+
+    async fn serve(
+        dir: tempfile::TempDir,
+        store: Store,
+        configure: impl FnOnce(&mut ServerConfig),
+        clerk: Option<Clerk>,
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let mut config = ServerConfig::for_listener(listener.local_addr().expect("addr"));
         configure(&mut config);
