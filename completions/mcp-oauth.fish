@@ -76,7 +76,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l cors-origi
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l code-ttl -d 'Authorization code lifetime' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l access-ttl -d 'Access token lifetime' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l refresh-ttl -d 'Refresh token lifetime' -r
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l refresh-grace -d 'How long a rotated-out refresh token stays usable (concurrent refreshes from several processes)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l refresh-grace -d 'How long a rotated-out refresh token stays usable (concurrent refreshes from several processes); a replay inside it gets the same successor pair' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l no-registration -d 'Turn off dynamic client registration (RFC 7591)'

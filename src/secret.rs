@@ -6,11 +6,18 @@
 //! Client secrets are stored as argon2id PHC strings, as the contract asks, with light
 //! parameters (see [`client_secret_hasher`]); user passwords, which people choose, get the
 //! OWASP-recommended argon2id cost.
+//!
+//! One kind of token is derived rather than drawn: the successor pair of a refresh-token
+//! rotation ([`derive`]), so that a replay inside the grace recomputes the same pair (see
+//! `oauth::grants`). It is an HMAC-SHA-256 keyed with the presented 256-bit token, so it is as
+//! unguessable as a drawn one to anyone who does not hold that token, and it is stored the same
+//! way: its SHA-256 only.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -55,6 +62,31 @@ pub fn generate(kind: Kind) -> String {
     let mut bytes = vec![0u8; kind.random_bytes()];
     rand::rng().fill_bytes(&mut bytes);
     format!("{}{}", kind.prefix(), URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A value of `kind` (same prefix and length as [`generate`]'s) derived from the secret `key`:
+/// `HMAC-SHA-256(key, label ‖ 0 ‖ each context part, length-prefixed)`. The kind's prefix and
+/// `label` separate domains, the length prefixes make the encoding of `context` unambiguous.
+/// Deterministic: the same key, label and context give the same value on every instance.
+pub fn derive(kind: Kind, key: &str, label: &str, context: &[&[u8]]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(kind.prefix().as_bytes());
+    mac.update(b"\0");
+    mac.update(label.as_bytes());
+    mac.update(b"\0");
+    for part in context {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    let bytes = mac.finalize().into_bytes();
+    format!("{}{}", kind.prefix(), URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A random nonce of `n` bytes (not a secret on its own: an input to [`derive`]).
+pub fn nonce(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
 }
 
 /// The form in which a code, token or session is stored and looked up.
@@ -137,6 +169,27 @@ mod tests {
         assert!(verify_phc("s3cret", &h));
         assert!(!verify_phc("s3cret ", &h));
         assert!(!verify_phc("s3cret", "not a hash"));
+    }
+
+    #[test]
+    fn derived_tokens_look_drawn_and_depend_on_every_input() {
+        let key = generate(Kind::RefreshToken);
+        let t = derive(Kind::RefreshToken, &key, "successor", &[b"n1"]);
+        assert!(t.starts_with("mcp_rt_"));
+        assert_eq!(t.len(), generate(Kind::RefreshToken).len());
+        assert_eq!(t, derive(Kind::RefreshToken, &key, "successor", &[b"n1"]));
+        let other_key = generate(Kind::RefreshToken);
+        assert_ne!(t, derive(Kind::RefreshToken, &other_key, "successor", &[b"n1"]));
+        assert_ne!(t, derive(Kind::RefreshToken, &key, "successor", &[b"n2"]));
+        assert_ne!(t, derive(Kind::RefreshToken, &key, "other", &[b"n1"]));
+        // Context parts are length-prefixed: moving a byte across a boundary changes the value.
+        assert_ne!(
+            derive(Kind::AccessToken, &key, "x", &[b"ab", b"c"]),
+            derive(Kind::AccessToken, &key, "x", &[b"a", b"bc"])
+        );
+        let at = derive(Kind::AccessToken, &key, "successor", &[b"n1"]);
+        assert!(at.starts_with("mcp_at_"));
+        assert_ne!(at[7..], t[7..]);
     }
 
     #[test]

@@ -352,11 +352,13 @@ async fn refresh_rotates_and_the_old_token_works_only_within_the_grace() {
         .unwrap();
     assert_ne!(t1.refresh_token.as_deref(), Some(rt0.as_str()));
     assert!(t1.refresh_token.as_deref().unwrap().starts_with("mcp_rt_"));
-    // A second process refreshing with the same token at once: accepted (a sibling pair).
+    // A second process refreshing with the same token at once: accepted, with the same pair.
     let again = client::refresh(&s.http, &s.issuer, &c, &rt0).await.unwrap();
     assert_eq!(again.status(), 200);
     let t1b: TokenResponse = again.json().await.unwrap();
-    assert!(s.bearer_ok(&t1.access_token).await && s.bearer_ok(&t1b.access_token).await);
+    assert_eq!(t1b.refresh_token, t1.refresh_token);
+    assert_eq!(t1b.access_token, t1.access_token);
+    assert!(s.bearer_ok(&t1.access_token).await);
     // After the grace, reuse is theft: the whole family is revoked.
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let late = client::refresh(&s.http, &s.issuer, &c, &rt0).await.unwrap();
@@ -401,7 +403,7 @@ async fn reuse_of_a_token_two_rotations_back_revokes_the_family_even_within_the_
 }
 
 #[tokio::test]
-async fn ten_concurrent_refreshes_with_one_token_all_succeed_within_the_grace() {
+async fn ten_concurrent_refreshes_with_one_token_all_get_the_same_pair_within_the_grace() {
     let s = TestServer::start().await;
     let c = s.public_client(&[REDIRECT]).await;
     let mut b = s.signed_in("alice").await;
@@ -416,18 +418,14 @@ async fn ten_concurrent_refreshes_with_one_token_all_succeed_within_the_grace() 
             r.json::<TokenResponse>().await.unwrap()
         }));
     }
-    let mut refresh_tokens = std::collections::HashSet::new();
+    let mut pairs = std::collections::HashSet::new();
     for t in tasks {
         let tokens = t.await.unwrap();
         assert!(s.bearer_ok(&tokens.access_token).await);
-        refresh_tokens.insert(tokens.refresh_token.unwrap());
+        pairs.insert((tokens.access_token, tokens.refresh_token.unwrap()));
     }
-    assert_eq!(
-        refresh_tokens.len(),
-        10,
-        "each process gets its own refresh token"
-    );
-    // Exactly one rotation happened; the other nine are siblings of its successor.
+    assert_eq!(pairs.len(), 1, "every process gets the one successor pair");
+    // Exactly one rotation happened, and one successor pair is stored.
     assert_eq!(
         s.count("SELECT count(*) FROM oauth_refresh_tokens WHERE rotated_at IS NOT NULL")
             .await,
@@ -436,8 +434,9 @@ async fn ten_concurrent_refreshes_with_one_token_all_succeed_within_the_grace() 
     assert_eq!(
         s.count("SELECT count(*) FROM oauth_refresh_tokens WHERE rotated_at IS NULL AND revoked_at IS NULL")
             .await,
-        10
+        1
     );
+    assert_eq!(s.count("SELECT count(*) FROM oauth_access_tokens").await, 2);
 }
 
 #[tokio::test]

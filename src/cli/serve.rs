@@ -50,7 +50,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
     pub refresh_ttl: Duration,
 
-    /// How long a rotated-out refresh token stays usable (concurrent refreshes from several processes).
+    /// How long a rotated-out refresh token stays usable (concurrent refreshes from several processes); a replay inside it gets the same successor pair.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub refresh_grace: Duration,
 

@@ -4,6 +4,50 @@
 //!
 //! Every code and token of one approval shares a `grant_id`: the family that replay and reuse
 //! detection revoke as a whole.
+//!
+//! ## The refresh grace: one chain, never two
+//!
+//! Real MCP clients refresh from several processes at once, all holding the same refresh
+//! token, so the token just rotated out stays usable for `--refresh-grace`. The server cannot
+//! tell a second process of the client from a thief who stole the token: both present the same
+//! string within seconds. What it can do is make them *converge*. A replay inside the grace
+//! gets exactly the successor pair the first use got, so after the grace there is one chain
+//! and every holder is on it; the first holder that falls behind (presents a rotated token
+//! after the grace, which a thief or a victim whose next refresh comes an access-token lifetime
+//! later always does) is detected as reuse and the family is revoked. Were a replay to get a
+//! fresh pair, as a naive grace does, the thief would own a chain of their own that no later
+//! presentation ever ties to the victim's, and reuse would never be seen.
+//!
+//! The successor pair is *derived*, not stored: at rotation a 256-bit nonce is drawn and
+//! `successor = HMAC-SHA-256(key = presented token, nonce ‖ label [‖ scope])`, formatted as an
+//! ordinary `mcp_rt_`/`mcp_at_` token ([`crate::secret::derive`]). The rotated row records the
+//! nonce and the successor's SHA-256 (`replaced_by`); a replay recomputes the pair from what it
+//! presents and checks it against `replaced_by`. So:
+//! - nothing that could be presented is stored: the tables still hold SHA-256 digests only,
+//!   and the nonce is useless without the presented token (a stolen database cannot mint);
+//! - every instance sharing the database computes the same pair, with no key to distribute;
+//! - the pair is as unguessable as a drawn one to anyone without the presented token.
+//!
+//! Why a stored nonce and not the presented token alone: a derivation from the token alone
+//! would let anyone who ever held *any* token of a chain compute every later one offline, the
+//! access tokens included — a token stolen once, even long rotated out, would read the victim's
+//! memories for as long as the victim kept refreshing, without ever touching the token endpoint
+//! (so without ever being detected). The nonce, drawn by the rotation and known only to the
+//! database, confines what the presented token yields to its own successor, obtainable only by
+//! asking the server inside the grace.
+//!
+//! The rotation and the issue are one write transaction. Concurrent refreshes with one token
+//! (several tasks, processes or instances) serialise on the database's write lock: one rotates,
+//! the others find it rotated a moment ago and derive the same pair. Inserting a successor row
+//! that already exists is "already issued" (`ON CONFLICT DO NOTHING`), never a 500.
+//!
+//! `scope` on a replay (RFC 6749 §6 narrowing): the refresh token is always the same one (the
+//! family keeps its scope); the access token is derived for the scope asked, so a replay that
+//! asks what the first use asked gets the very same access token and expiry, and one that asks
+//! for a different subset of the family's scope gets its own access token for exactly that
+//! subset, bound to the same successor (revoking the successor takes it along). Asking more
+//! than the family holds is `invalid_scope`, as on a first use. At most one access token per
+//! subset of the family's scope can exist per rotation, so a replay cannot mint without bound.
 
 use super::error::OAuthError;
 use super::pkce;
@@ -213,24 +257,29 @@ pub struct RefreshRequest<'a> {
     pub resource: Option<&'a str>,
 }
 
-/// Rotates a refresh token: the presented token is retired and a new access + refresh pair
-/// issued in the same family, bound to the same client, user, resource and scope (the access
-/// token's scope may be narrowed by `scope`, never widened; the refresh token keeps the
-/// family's scope, RFC 6749 §6).
+/// Rotates a refresh token: the presented token is retired and a successor access + refresh
+/// pair issued in the same family, bound to the same client, user, resource and scope (the
+/// access token's scope may be narrowed by `scope`, never widened; the refresh token keeps the
+/// family's scope, RFC 6749 §6). The whole rotation is one write transaction.
 ///
-/// Reuse and the grace period, exactly:
+/// Reuse and the grace period, exactly (the module doc says why):
 /// - The head of a family (never rotated) is rotated by one conditional UPDATE; of any number
-///   of concurrent refreshes with it, exactly one performs the rotation.
-/// - A token that was rotated at time `t` is still accepted while `now - t <= grace` **and** its
-///   recorded successor is still the live head of the family (not itself rotated, not revoked).
-///   Such a reuse is answered with a fresh access + refresh pair, a sibling of the successor: the
-///   successor stays valid. This is the case of several processes of one MCP client refreshing
-///   with the same token at once: all of them get working tokens.
+///   of concurrent refreshes with it, on any number of instances, exactly one performs the
+///   rotation. It draws a nonce and derives the successor pair from the presented token and
+///   that nonce, and records the nonce and the successor's digest on the rotated row.
+/// - A token that was rotated at time `t` and is presented again while `now - t <= grace`
+///   **and** its recorded successor is still the live head of the family (not itself rotated,
+///   not revoked) is a replay: the same successor pair is derived again from the presented
+///   token and the recorded nonce and returned. Nothing new is stored: the successor rows
+///   already exist (an insert meeting them counts as "already issued"). The access token is
+///   the very one the first use got, with the same expiry (`expires_in` is what is left of
+///   it), unless the replay asks for another `scope` (below).
 /// - Any other presentation of a rotated token (after the grace, or once the family has moved
 ///   past its successor) is treated as theft (RFC 9700 §4.14.2): the whole family — every access
 ///   and refresh token of the grant — is revoked, and the request fails with `invalid_grant`.
 /// - A revoked, expired or unknown token, or one presented by another client, fails with
-///   `invalid_grant` and changes nothing.
+///   `invalid_grant` and changes nothing. So does a replay inside the grace of a token rotated
+///   before successor nonces were recorded (migration 0007): its successor cannot be derived.
 pub async fn refresh(
     store: &Store,
     client: &ClientRecord,
@@ -243,32 +292,41 @@ pub async fn refresh(
             "the refresh_token parameter is missing",
         ));
     }
-    let digest = secret::digest(request.refresh_token);
-    let successor = secret::generate(Kind::RefreshToken);
-    let successor_digest = secret::digest(&successor);
+    let presented = request.refresh_token;
+    let digest = secret::digest(presented);
+    let drawn_nonce = secret::nonce(SUCCESSOR_NONCE_BYTES);
+    let drawn_successor = successor_refresh_token(presented, &drawn_nonce);
     let tx = store.begin_write().await?;
-    let record =
-        match grants::rotate_refresh_token(&tx, &digest, &client.client_id, &successor_digest, now).await? {
-            Some(record) => record,
-            None => match judge_reuse(&tx, &digest, client, lifetimes, now).await? {
-                Reuse::WithinGrace(record) => record,
-                Reuse::Invalid => {
-                    return Err(OAuthError::invalid_grant(
-                        "the refresh token is invalid, expired or revoked",
-                    ))
-                }
-                Reuse::Theft { grant_id } => {
-                    let revoked = revocation::revoke_in(&tx, Selector::Grant(&grant_id), now).await?;
-                    tx.commit().await?;
-                    tracing::warn!(
-                        client_id = %client.client_id,
-                        revoked_tokens = revoked.total(),
-                        "rotated refresh token reused outside the grace period; its family is revoked"
-                    );
-                    return Err(OAuthError::invalid_grant("the refresh token was already used"));
-                }
-            },
-        };
+    let rotated = grants::rotate_refresh_token(
+        &tx,
+        &digest,
+        &client.client_id,
+        &secret::digest(&drawn_successor),
+        &drawn_nonce,
+        now,
+    )
+    .await?;
+    let (record, nonce) = match rotated {
+        Some(record) => (record, drawn_nonce),
+        None => match judge_reuse(&tx, presented, &digest, client, lifetimes, now).await? {
+            Reuse::WithinGrace { record, nonce } => (*record, nonce),
+            Reuse::Invalid => {
+                return Err(OAuthError::invalid_grant(
+                    "the refresh token is invalid, expired or revoked",
+                ))
+            }
+            Reuse::Theft { grant_id } => {
+                let revoked = revocation::revoke_in(&tx, Selector::Grant(&grant_id), now).await?;
+                tx.commit().await?;
+                tracing::warn!(
+                    client_id = %client.client_id,
+                    revoked_tokens = revoked.total(),
+                    "rotated refresh token reused outside the grace period; its family is revoked"
+                );
+                return Err(OAuthError::invalid_grant("the refresh token was already used"));
+            }
+        },
+    };
     let family_scope = ScopeSet::parse_lenient(&record.scope);
     let access_scope = narrowed_scope(request.scope, &family_scope)?;
     if let Some(asked) = request.resource {
@@ -279,7 +337,11 @@ pub async fn refresh(
             ));
         }
     }
-    let issued = issue_pair_with(
+    let pair = Pair {
+        refresh_token: successor_refresh_token(presented, &nonce),
+        access_token: successor_access_token(presented, &nonce, &access_scope),
+    };
+    let issued = store_pair(
         &tx,
         &Family {
             grant_id: &record.grant_id,
@@ -287,9 +349,9 @@ pub async fn refresh(
             user_id: &record.user_id,
             resource: &record.resource,
         },
+        pair,
         &access_scope,
         &family_scope,
-        successor,
         lifetimes,
         now,
     )
@@ -298,10 +360,33 @@ pub async fn refresh(
     Ok(issued)
 }
 
+/// Bytes of the nonce a rotation draws. It only has to make each rotation's derivation
+/// distinct and unpredictable to someone holding the presented token without the database.
+const SUCCESSOR_NONCE_BYTES: usize = 32;
+
+/// The refresh token that succeeds `presented` when rotated with `nonce`.
+fn successor_refresh_token(presented: &str, nonce: &[u8]) -> String {
+    secret::derive(Kind::RefreshToken, presented, "refresh successor", &[nonce])
+}
+
+/// The access token issued beside that successor, for `scope` (so a replay asking the same
+/// scope gets the same access token, and one asking another scope gets its own).
+fn successor_access_token(presented: &str, nonce: &[u8], scope: &ScopeSet) -> String {
+    secret::derive(
+        Kind::AccessToken,
+        presented,
+        "refresh successor access",
+        &[nonce, scope.to_string().as_bytes()],
+    )
+}
+
 /// How a refresh token that is not a live head of this client is judged.
 enum Reuse {
-    /// Rotated within the grace, and its successor is still the head: issue a sibling.
-    WithinGrace(RefreshTokenRecord),
+    /// Rotated within the grace, and its successor is still the head: derive the same pair.
+    WithinGrace {
+        record: Box<RefreshTokenRecord>,
+        nonce: Vec<u8>,
+    },
     /// Unknown, expired, revoked, or another client's: refuse, change nothing.
     Invalid,
     /// A rotated token presented outside the grace: revoke the family.
@@ -311,6 +396,7 @@ enum Reuse {
 /// The slow path of [`refresh`]: the token was not a live head of this client.
 async fn judge_reuse(
     tx: &WriteTx,
+    presented: &str,
     digest: &[u8],
     client: &ClientRecord,
     lifetimes: &Lifetimes,
@@ -330,11 +416,28 @@ async fn judge_reuse(
         None => false,
     };
     // Whole seconds: a grace of 0 turns the allowance off.
-    if lifetimes.refresh_grace > 0 && now - rotated_at <= lifetimes.refresh_grace && successor_is_head {
-        return Ok(Reuse::WithinGrace(record));
+    let within_grace = lifetimes.refresh_grace > 0 && now - rotated_at <= lifetimes.refresh_grace;
+    if !(within_grace && successor_is_head) {
+        return Ok(Reuse::Theft {
+            grant_id: record.grant_id,
+        });
     }
-    Ok(Reuse::Theft {
-        grant_id: record.grant_id,
+    // The recorded successor must be the one this token derives: a row rotated before nonces
+    // were recorded has none, and its (drawn) successor cannot be given out again.
+    let derives_successor = match (&record.successor_nonce, &record.replaced_by) {
+        (Some(nonce), Some(successor)) => secret::constant_time_eq(
+            &secret::digest(&successor_refresh_token(presented, nonce)),
+            successor,
+        ),
+        _ => false,
+    };
+    if !derives_successor {
+        return Ok(Reuse::Invalid);
+    }
+    let nonce = record.successor_nonce.clone().unwrap_or_default();
+    Ok(Reuse::WithinGrace {
+        record: Box::new(record),
+        nonce,
     })
 }
 
@@ -365,6 +468,13 @@ struct Family<'a> {
     resource: &'a str,
 }
 
+/// A pair about to be issued, in the clear (returned once, stored as digests).
+struct Pair {
+    access_token: String,
+    refresh_token: String,
+}
+
+/// A fresh random pair for a new family (code exchange).
 async fn issue_pair(
     tx: &WriteTx,
     family: &Family<'_>,
@@ -373,30 +483,28 @@ async fn issue_pair(
     lifetimes: &Lifetimes,
     now: i64,
 ) -> Result<IssuedTokens, OAuthError> {
-    let refresh_token = secret::generate(Kind::RefreshToken);
-    issue_pair_with(
-        tx,
-        family,
-        access_scope,
-        refresh_scope,
-        refresh_token,
-        lifetimes,
-        now,
-    )
-    .await
+    let pair = Pair {
+        access_token: secret::generate(Kind::AccessToken),
+        refresh_token: secret::generate(Kind::RefreshToken),
+    };
+    store_pair(tx, family, pair, access_scope, refresh_scope, lifetimes, now).await
 }
 
-async fn issue_pair_with(
+/// Stores `pair` unless it is already stored, and answers with it. A derived pair met again
+/// (a replay inside the grace) is "already issued": its rows are kept as they are, and the
+/// access token's remaining lifetime is answered. An access token already stored but no longer
+/// valid (revoked on its own, or expired when `--access-ttl` is shorter than the grace) cannot be
+/// handed out again: `invalid_grant`.
+async fn store_pair(
     tx: &WriteTx,
     family: &Family<'_>,
+    pair: Pair,
     access_scope: &ScopeSet,
     refresh_scope: &ScopeSet,
-    refresh_token: String,
     lifetimes: &Lifetimes,
     now: i64,
 ) -> Result<IssuedTokens, OAuthError> {
-    let access_token = secret::generate(Kind::AccessToken);
-    let refresh_hash = secret::digest(&refresh_token);
+    let refresh_hash = secret::digest(&pair.refresh_token);
     grants::insert_refresh_token(
         tx,
         &NewRefreshToken {
@@ -411,10 +519,11 @@ async fn issue_pair_with(
         },
     )
     .await?;
-    tokens::insert_access_token(
+    let access_hash = secret::digest(&pair.access_token);
+    let inserted = tokens::insert_access_token_if_absent(
         tx,
         &NewAccessToken {
-            token_hash: secret::digest(&access_token),
+            token_hash: access_hash.clone(),
             grant_id: family.grant_id.to_string(),
             client_id: family.client_id.to_string(),
             user_id: family.user_id.to_string(),
@@ -426,10 +535,25 @@ async fn issue_pair_with(
         },
     )
     .await?;
+    let expires_in = if inserted {
+        lifetimes.access
+    } else {
+        let existing = tokens::find_access_token_on(tx, &access_hash).await?;
+        match existing {
+            Some(t) if t.grant_id == family.grant_id && t.revoked_at.is_none() && t.expires_at > now => {
+                t.expires_at - now
+            }
+            _ => {
+                return Err(OAuthError::invalid_grant(
+                    "the access token issued for this refresh token is no longer valid",
+                ))
+            }
+        }
+    };
     Ok(IssuedTokens {
-        access_token,
-        refresh_token,
-        expires_in: lifetimes.access,
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        expires_in,
         scope: access_scope.clone(),
         grant_id: family.grant_id.to_string(),
     })

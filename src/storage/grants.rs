@@ -125,14 +125,18 @@ pub struct NewRefreshToken {
     pub expires_at: i64,
 }
 
-pub async fn insert_refresh_token(conn: &Conn, t: &NewRefreshToken) -> Result<()> {
+/// Stores a refresh token unless one with its digest is already stored; returns whether it
+/// inserted. A successor derived by an earlier rotation (`oauth::grants`) is "already issued",
+/// never a constraint error.
+pub async fn insert_refresh_token(conn: &Conn, t: &NewRefreshToken) -> Result<bool> {
     let insert = conn
         .cached(
             "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
-             created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (token_hash) DO NOTHING",
         )
         .await?;
-    insert
+    let inserted = insert
         .execute(libsql::params![
             t.token_hash.clone(),
             t.grant_id.as_str(),
@@ -144,7 +148,7 @@ pub async fn insert_refresh_token(conn: &Conn, t: &NewRefreshToken) -> Result<()
             t.expires_at,
         ])
         .await?;
-    Ok(())
+    Ok(inserted == 1)
 }
 
 /// One row of `oauth_refresh_tokens`.
@@ -158,13 +162,16 @@ pub struct RefreshTokenRecord {
     pub expires_at: i64,
     pub rotated_at: Option<i64>,
     pub replaced_by: Option<Vec<u8>>,
+    /// The nonce the successor pair was derived with (set together with `replaced_by`).
+    pub successor_nonce: Option<Vec<u8>>,
     pub revoked_at: Option<i64>,
 }
 
 /// The columns [`decode_refresh`] reads, in its order.
 macro_rules! refresh_columns {
     () => {
-        "grant_id, client_id, user_id, scope, resource, expires_at, rotated_at, replaced_by, revoked_at"
+        "grant_id, client_id, user_id, scope, resource, expires_at, rotated_at, replaced_by, revoked_at, \
+         successor_nonce"
     };
 }
 
@@ -179,23 +186,26 @@ fn decode_refresh(r: &libsql::Row) -> Result<RefreshTokenRecord> {
         rotated_at: r.get(6)?,
         replaced_by: r.get(7)?,
         revoked_at: r.get(8)?,
+        successor_nonce: r.get(9)?,
     })
 }
 
 /// The rotation itself, in one statement: a live, unrotated refresh token of `client_id` is
-/// marked rotated and pointed at `successor`, and returned. `None` means the token is not a
-/// live head of this client (unknown, rotated, revoked, expired or another client's); the
-/// caller then looks at it with [`find_refresh_token`] to decide why.
+/// marked rotated, pointed at `successor` and given the `nonce` its successor was derived with,
+/// and returned. `None` means the token is not a live head of this client (unknown, rotated,
+/// revoked, expired or another client's); the caller then looks at it with
+/// [`find_refresh_token`] to decide why.
 pub async fn rotate_refresh_token(
     conn: &Conn,
     digest: &[u8],
     client_id: &str,
     successor: &[u8],
+    nonce: &[u8],
     now: i64,
 ) -> Result<Option<RefreshTokenRecord>> {
     let rotate = conn
         .cached(concat!(
-            "UPDATE oauth_refresh_tokens SET rotated_at = ?4, replaced_by = ?3 \
+            "UPDATE oauth_refresh_tokens SET rotated_at = ?4, replaced_by = ?3, successor_nonce = ?5 \
              WHERE token_hash = ?1 AND client_id = ?2 AND rotated_at IS NULL \
              AND revoked_at IS NULL AND expires_at > ?4 RETURNING ",
             refresh_columns!()
@@ -206,7 +216,8 @@ pub async fn rotate_refresh_token(
             digest.to_vec(),
             client_id,
             successor.to_vec(),
-            now
+            now,
+            nonce.to_vec()
         ])
         .await?;
     first(rows, decode_refresh).await

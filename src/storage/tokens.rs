@@ -21,6 +21,11 @@ pub struct AccessTokenRecord {
 /// The access token with this digest, whatever its state; callers judge expiry and revocation.
 pub async fn find_access_token(store: &Store, digest: &[u8]) -> Result<Option<AccessTokenRecord>> {
     let conn = store.connection().await?;
+    find_access_token_on(&conn, digest).await
+}
+
+/// [`find_access_token`] on `conn` (a plain connection or an open [`super::WriteTx`]).
+pub async fn find_access_token_on(conn: &Conn, digest: &[u8]) -> Result<Option<AccessTokenRecord>> {
     let find = conn
         .cached(
             "SELECT grant_id, client_id, user_id, scope, resource, created_at, expires_at, revoked_at \
@@ -78,4 +83,30 @@ pub async fn insert_access_token(conn: &Conn, t: &NewAccessToken) -> Result<()> 
         ])
         .await?;
     Ok(())
+}
+
+/// Stores an access token unless one with its digest is already stored; returns whether it
+/// inserted (a derived token issued by an earlier request is "already issued", not an error).
+pub async fn insert_access_token_if_absent(conn: &Conn, t: &NewAccessToken) -> Result<bool> {
+    let insert = conn
+        .cached(
+            "INSERT INTO oauth_access_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
+             refresh_token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT (token_hash) DO NOTHING",
+        )
+        .await?;
+    let inserted = insert
+        .execute(libsql::params![
+            t.token_hash.clone(),
+            t.grant_id.as_str(),
+            t.client_id.as_str(),
+            t.user_id.as_str(),
+            t.scope.as_str(),
+            t.resource.as_str(),
+            t.refresh_token_hash.clone(),
+            t.created_at,
+            t.expires_at,
+        ])
+        .await?;
+    Ok(inserted == 1)
 }
