@@ -10,6 +10,8 @@
 //! tests never race the clock.
 
 mod common;
+#[path = "common/sqld.rs"]
+mod sqld;
 
 use std::sync::Arc;
 
@@ -19,7 +21,8 @@ use mcp_oauth::http::{AppState, Server, ServerConfig};
 use mcp_oauth::oauth::scope::ScopeSet;
 use mcp_oauth::secret::{self, Kind};
 use mcp_oauth::storage::clients::{self, AuthMethod, NewClient, Registration};
-use mcp_oauth::storage::{migrations, DatabaseTarget, Store};
+use mcp_oauth::storage::{DatabaseTarget, Store};
+use sqld::Sqld;
 use tokio::sync::Barrier;
 
 /// One refresh through `base`'s token endpoint from the process owning `http`.
@@ -550,74 +553,11 @@ async fn replay_whose_access_token_was_revoked_alone_is_refused_and_keeps_the_re
 
 // --- The same on a shared remote database (a real sqld), as several instances run it. ---
 
-/// A sqld on a free loopback port over a temporary directory; killed on drop.
-struct Sqld {
-    child: std::process::Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Sqld {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `MCP_OAUTH_SQLD`, or the project's `../shared/tools/sqld`; `None` when neither exists.
-fn sqld_binary() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("MCP_OAUTH_SQLD")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/sqld"));
-    path.exists().then_some(path)
-}
-
-async fn start_sqld(binary: &std::path::Path) -> (Sqld, Store) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let child = std::process::Command::new(binary)
-        .arg("--db-path")
-        .arg(dir.path().join("data.sqld"))
-        .args(["--http-listen-addr", &format!("127.0.0.1:{port}"), "--no-welcome"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start sqld");
-    let sqld = Sqld {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    };
-    let target = DatabaseTarget::Remote {
-        url: sqld.url.clone(),
-        auth_token: None,
-    };
-    for _ in 0..300 {
-        if let Ok(store) = Store::open(&target).await {
-            if store.ping().await.is_ok() {
-                migrations::apply_pending(&store).await.expect("migrate");
-                return (sqld, store);
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("sqld did not come up at {}", sqld.url);
-}
-
 #[tokio::test]
 async fn concurrent_replays_on_two_instances_sharing_a_remote_sqld_database_converge() {
-    let Some(binary) = sqld_binary() else {
-        eprintln!("no sqld (set MCP_OAUTH_SQLD): skipped");
-        return;
-    };
-    let (sqld, store) = start_sqld(&binary).await;
-    let target = DatabaseTarget::Remote {
-        url: sqld.url.clone(),
-        auth_token: None,
-    };
+    let Some(sqld) = Sqld::start() else { return };
+    let store = sqld.migrated_store().await;
+    let target = sqld.target();
     let (a, base_a) = instance(&target, None).await;
     // A client and the refresh token a code exchange would have left (the exchange is not
     // what this test is about).

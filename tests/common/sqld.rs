@@ -1,6 +1,7 @@
 //! A real `sqld` (the libSQL server Turso runs) on a loopback port, for the remote-database
 //! tests. Found at `$SQLD`, then `sqld` on `PATH`, then `../shared/tools/sqld` (which CI has).
 //! Without one, [`Sqld::start`] prints how to get it and the test returns early.
+#![allow(dead_code)] // each test binary uses its own part of the harness
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
