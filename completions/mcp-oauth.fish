@@ -77,6 +77,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l code-ttl -
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l access-ttl -d 'Access token lifetime' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l refresh-ttl -d 'Refresh token lifetime' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l refresh-grace -d 'How long a rotated-out refresh token stays usable (concurrent refreshes from several processes); a replay inside it gets the same successor pair' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l revocation-lag -d 'How long a revocation made through another instance or the CLI may take to apply here: validated access tokens are trusted that long without asking the database again. Revocations through this instance apply at once. Default 2s on a remote database, 0s (ask every time) on an embedded file' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l no-registration -d 'Turn off dynamic client registration (RFC 7591)'

@@ -146,7 +146,12 @@ async fn a_server_on_sqld_answers_503_while_it_is_down_and_recovers_without_a_re
 /// Two instances of one deployment on one sqld: the same issuer, each its own process state
 /// (pool, rate limits, caches). Requests "through B" go to B's own address.
 async fn two_instances(sqld: &Sqld, configure: impl Fn(&mut ServerConfig)) -> (TestServer, TestServer) {
-    let a = TestServer::start_on(sqld.migrated_store().await, &configure).await;
+    // As `serve` runs on a remote database: validated tokens cached for 2 s.
+    let configure = |config: &mut ServerConfig| {
+        config.revocation_lag = Duration::from_secs(2);
+        configure(config);
+    };
+    let a = TestServer::start_on(sqld.migrated_store().await, configure).await;
     let store_b = Store::open(&sqld.target()).await.expect("second store");
     let issuer = a.issuer.clone();
     let b = TestServer::start_on(store_b, |config| {

@@ -57,11 +57,23 @@ pub struct ServeArgs {
     /// Trust X-Forwarded-For for client addresses (only behind a proxy that sets it).
     #[arg(long)]
     pub trust_proxy: bool,
+
+    /// How long a revocation made through another instance or the CLI may take to apply
+    /// here: validated access tokens are trusted that long without asking the database again.
+    /// Revocations through this instance apply at once. Default 2s on a remote database,
+    /// 0s (ask every time) on an embedded file.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub revocation_lag: Option<Duration>,
 }
 
+/// `--revocation-lag` when not given on a remote database: a revocation elsewhere applies
+/// within 2 s, and a busy instance asks the database about a token once per 2 s, not per call.
+pub const REMOTE_REVOCATION_LAG: Duration = Duration::from_secs(2);
+
 impl ServeArgs {
-    /// Checks the flags and turns them into the server's configuration.
-    pub fn to_config(&self) -> anyhow::Result<ServerConfig> {
+    /// Checks the flags and turns them into the server's configuration; `remote`: the database
+    /// is a remote server (the default `--revocation-lag` differs).
+    pub fn to_config(&self, remote: bool) -> anyhow::Result<ServerConfig> {
         let mut config = ServerConfig::for_listener(self.listen);
         if let Some(issuer) = &self.issuer {
             config.issuer = normalize_issuer(issuer).map_err(Failure::usage)?;
@@ -74,6 +86,11 @@ impl ServeArgs {
         config.refresh_ttl = self.refresh_ttl;
         config.refresh_grace = self.refresh_grace;
         config.trust_proxy = self.trust_proxy;
+        config.revocation_lag = match self.revocation_lag {
+            Some(lag) => lag,
+            None if remote => REMOTE_REVOCATION_LAG,
+            None => Duration::ZERO,
+        };
         Ok(config)
     }
 }
@@ -102,7 +119,8 @@ pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
 }
 
 pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = args.to_config()?;
+    let remote = !matches!(ctx.database_target()?, crate::storage::DatabaseTarget::Local(_));
+    let config = args.to_config(remote)?;
     let store = ctx.open_store().await?;
     if store.is_local() {
         let applied = migrations::apply_pending(&store).await?;

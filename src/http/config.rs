@@ -34,6 +34,10 @@ pub struct ServerConfig {
     /// A request not answered by then gets 503: a database that accepts connections but never
     /// answers must not hold clients (and their connections) forever.
     pub request_timeout: Duration,
+    /// How long a validated access token is trusted without asking the database again: the
+    /// longest a revocation made elsewhere (another instance, the CLI) takes to apply here.
+    /// Zero: ask on every request.
+    pub revocation_lag: Duration,
 }
 
 /// `burst` events at once, refilled evenly over `per` (a token bucket).
@@ -87,6 +91,7 @@ impl ServerConfig {
             max_body_bytes: 64 * 1024,
             limits: AbuseLimits::default(),
             request_timeout: Duration::from_secs(15),
+            revocation_lag: Duration::ZERO,
         }
     }
 

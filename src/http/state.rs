@@ -8,6 +8,7 @@ use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimiter;
 use crate::login::clerk::Clerk;
 use crate::oauth::bearer::{self, BearerContext, BearerError, Principal};
+use crate::oauth::bearer_cache::BearerCache;
 use crate::oauth::client_auth::SecretCache;
 use crate::oauth::grants::Lifetimes;
 use crate::storage::Store;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub secret_cache: SecretCache,
     /// Set in `--login clerk` mode.
     pub clerk: Option<Clerk>,
+    /// Access tokens validated within `--revocation-lag`; `None` when the lag is zero.
+    pub bearer_cache: Option<BearerCache>,
 }
 
 /// One bucket set per abuse control.
@@ -43,6 +46,7 @@ impl AppState {
     /// A server that verifies Clerk session JWTs with `clerk` (`--login clerk`).
     pub fn with_clerk(config: ServerConfig, store: Store, clerk: Option<Clerk>) -> Arc<AppState> {
         let resource = config.resource();
+        let bearer_cache = BearerCache::new(config.revocation_lag);
         let l = config.limits;
         Arc::new(AppState {
             lifetimes: config.lifetimes(),
@@ -58,6 +62,7 @@ impl AppState {
             metrics: Metrics::default(),
             resource,
             secret_cache: SecretCache::default(),
+            bearer_cache,
             clerk,
         })
     }
@@ -68,6 +73,7 @@ impl AppState {
         bearer::authenticate(
             &BearerContext {
                 store: &self.store,
+                cache: self.bearer_cache.as_ref(),
                 resource: &self.resource,
                 clerk: self.clerk.as_ref(),
                 now: crate::clock::now(),

@@ -4,6 +4,9 @@
 //! resource `<issuer>/api/mcp`; and, in Clerk mode, a Clerk session JWT ("existing Clerk auth
 //! still works"), which is the user acting directly and so carries every scope.
 
+use std::time::Instant;
+
+use super::bearer_cache::BearerCache;
 use super::resource;
 use super::scope::ScopeSet;
 use crate::login::clerk::Clerk;
@@ -29,9 +32,11 @@ pub enum BearerError {
     Store(#[from] StoreError),
 }
 
-/// Validates an `mcp_at_…` access token for the resource `expected_resource`.
+/// Validates an `mcp_at_…` access token for the resource `expected_resource`, from `cache`
+/// when it confirmed the token recently enough (see [`super::bearer_cache`]).
 pub async fn authenticate_access_token(
     store: &Store,
+    cache: Option<&BearerCache>,
     token: &str,
     expected_resource: &str,
     now: i64,
@@ -39,7 +44,15 @@ pub async fn authenticate_access_token(
     if !token.starts_with(Kind::AccessToken.prefix()) || token.len() > 128 {
         return Err(BearerError::Invalid("not an access token"));
     }
-    let Some(record) = tokens::find_access_token(store, &secret::digest(token)).await? else {
+    let digest: [u8; 32] = secret::digest(token)
+        .try_into()
+        .expect("SHA-256 digests are 32 bytes");
+    let epoch = store.revocation_epoch();
+    if let Some(principal) = cache.and_then(|c| c.get(&digest, epoch, now)) {
+        return Ok(principal);
+    }
+    let asked = Instant::now();
+    let Some(record) = tokens::find_access_token(store, &digest).await? else {
         return Err(BearerError::Invalid("unknown token"));
     };
     if record.revoked_at.is_some() {
@@ -51,17 +64,23 @@ pub async fn authenticate_access_token(
     if !resource::same_resource(&record.resource, expected_resource) {
         return Err(BearerError::Invalid("issued for another resource"));
     }
-    Ok(Principal {
+    let principal = Principal {
         user_id: record.user_id,
         client_id: Some(record.client_id),
         scopes: ScopeSet::parse_lenient(&record.scope),
-    })
+    };
+    if let Some(cache) = cache {
+        cache.put(digest, principal.clone(), record.expires_at, epoch, asked);
+    }
+    Ok(principal)
 }
 
 /// What [`authenticate`] needs besides the token.
 #[derive(Clone, Copy)]
 pub struct BearerContext<'a> {
     pub store: &'a Store,
+    /// Validated access tokens, when `serve --revocation-lag` is not zero.
+    pub cache: Option<&'a BearerCache>,
     /// `<issuer>/api/mcp`
     pub resource: &'a str,
     /// Set in `--login clerk` mode.
@@ -72,7 +91,7 @@ pub struct BearerContext<'a> {
 /// Validates a bearer token of either kind.
 pub async fn authenticate(ctx: &BearerContext<'_>, token: &str) -> Result<Principal, BearerError> {
     if token.starts_with(Kind::AccessToken.prefix()) {
-        return authenticate_access_token(ctx.store, token, ctx.resource, ctx.now).await;
+        return authenticate_access_token(ctx.store, ctx.cache, token, ctx.resource, ctx.now).await;
     }
     let Some(clerk) = ctx.clerk else {
         return Err(BearerError::Invalid("not an access token"));

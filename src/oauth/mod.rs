@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod bearer;
+pub mod bearer_cache;
 pub mod client_auth;
 pub mod error;
 pub mod grants;

@@ -227,6 +227,7 @@ pub async fn touch_last_used(store: &Store, client_id: &str, now: i64) -> Result
 /// Returns the number of tokens and codes removed with it, or `None` if there was no such client.
 pub async fn delete(store: &Store, client_id: &str) -> Result<Option<u64>> {
     let tx = store.begin_write().await?;
+    tx.note_revocation();
     let mut removed = 0;
     for table in [
         "oauth_refresh_tokens",

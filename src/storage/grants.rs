@@ -313,6 +313,7 @@ pub async fn connections_for_user(store: &Store, user_id: &str, now: i64) -> Res
 /// Revokes every token and pending code one client holds for one user, in one transaction.
 pub async fn revoke_user_client(store: &Store, user_id: &str, client_id: &str, now: i64) -> Result<Revoked> {
     let tx = store.begin_write().await?;
+    tx.note_revocation();
     let mut revoked = Revoked::default();
     for (table, count) in [
         ("oauth_access_tokens", &mut revoked.access_tokens),

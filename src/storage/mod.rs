@@ -353,6 +353,17 @@ impl Store {
         Ok(changed)
     }
 
+    /// A number that changes after every committed write transaction of this process that
+    /// revoked or deleted tokens. A cache of validated tokens compares it to the one it read
+    /// before validating: a change means "ask the database again".
+    pub fn revocation_epoch(&self) -> u64 {
+        self.inner
+            .writer
+            .counts
+            .revocations
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Write transactions and the commits they took, since the store was opened.
     pub fn write_counts(&self) -> WriteCounts {
         self.inner.writer.counts()

@@ -169,6 +169,7 @@ async fn mark(conn: &Conn, table: &str, condition: &str, value: libsql::Value, n
         libsql::params![value.clone(), now],
     )
     .await?;
+    conn.note_revocation();
     conn.execute(
         &format!("UPDATE {table} SET revoked_at = ?2 WHERE {condition} AND revoked_at IS NULL"),
         libsql::params![value, now],

@@ -42,6 +42,9 @@ pub struct Conn {
     /// Set when a remote call failed below the SQL level: the stream behind this connection
     /// is gone or unknown, and the connection must not be reused.
     broken: AtomicBool,
+    /// Set when a statement revoked or deleted tokens inside the open write transaction; its
+    /// commit then bumps the store's revocation epoch ([`super::Store::revocation_epoch`]).
+    revoked: AtomicBool,
 }
 
 impl Conn {
@@ -51,6 +54,7 @@ impl Conn {
             statements: Mutex::new(HashMap::new()),
             remote,
             broken: AtomicBool::new(false),
+            revoked: AtomicBool::new(false),
         }
     }
 
@@ -58,6 +62,16 @@ impl Conn {
     /// module doc.
     pub(super) fn is_broken(&self) -> bool {
         self.broken.load(Ordering::Relaxed)
+    }
+
+    /// Records that the write transaction open on this connection revokes or deletes tokens.
+    pub(crate) fn note_revocation(&self) {
+        self.revoked.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the transaction just ending revoked anything; clears the mark.
+    pub(super) fn take_revocation(&self) -> bool {
+        self.revoked.swap(false, Ordering::Relaxed)
     }
 
     /// Notes a failure that leaves the connection unusable (see [`is_transport_error`]).

@@ -102,6 +102,7 @@ pub async fn remove(store: &Store, username: &str, now: i64) -> Result<Option<Us
         return Ok(None);
     };
     let tx = store.begin_write().await?;
+    tx.note_revocation();
     tx.execute(
         "DELETE FROM login_sessions WHERE user_id = ?1",
         [user.user_id.as_str()],

@@ -64,6 +64,8 @@ pub(super) struct Counts {
     /// Commits they took: fewer than the transactions when batches formed. The checkpointer
     /// also reads it, to skip a round in which nothing was committed.
     pub(super) commits: AtomicU64,
+    /// Committed transactions that revoked or deleted tokens: see [`Store::revocation_epoch`].
+    pub(super) revocations: AtomicU64,
 }
 
 /// A snapshot of [`Counts`], for `/metrics`.
@@ -205,10 +207,14 @@ impl WriteTx {
     pub async fn commit(mut self) -> Result<()> {
         let outcome = match &mut self.inner {
             Inner::Remote(conn, counts) => {
+                let revoked = conn.take_revocation();
                 conn.execute("COMMIT", ()).await?;
                 conn.reusable = true;
                 counts.transactions.fetch_add(1, Ordering::Relaxed);
                 counts.commits.fetch_add(1, Ordering::Relaxed);
+                if revoked {
+                    counts.revocations.fetch_add(1, Ordering::Release);
+                }
                 return Ok(());
             }
             Inner::Local { slot, waiting } => {
@@ -216,6 +222,7 @@ impl WriteTx {
                 let Some(batch) = slot.batch.as_mut() else {
                     return Err(abandoned());
                 };
+                let revoked = batch.conn.take_revocation().then(|| batch.counts.clone());
                 if let Err(e) = run_now(&batch.conn, RELEASE) {
                     abort(&mut slot, &e);
                     return Err(e);
@@ -225,10 +232,17 @@ impl WriteTx {
                 if batch_is_done(batch, waiting) {
                     close(&mut slot);
                 }
-                outcome
+                (outcome, revoked)
             }
         };
-        outcome.await.unwrap_or_else(|_| Err(abandoned()))
+        let (outcome, revoked) = outcome;
+        let outcome = outcome.await.unwrap_or_else(|_| Err(abandoned()));
+        if let (Ok(()), Some(counts)) = (&outcome, revoked) {
+            // After the commit, never before: a bearer check that read the token as live
+            // before it must not outlive it in a cache (see `oauth::bearer_cache`).
+            counts.revocations.fetch_add(1, Ordering::Release);
+        }
+        outcome
     }
 }
 
@@ -240,6 +254,7 @@ impl Drop for WriteTx {
         };
         let Some(mut slot) = slot.take() else { return };
         let Some(batch) = slot.batch.as_mut() else { return };
+        batch.conn.take_revocation();
         let rolled_back = run_now(&batch.conn, ROLLBACK_MEMBER).and_then(|()| run_now(&batch.conn, RELEASE));
         if let Err(e) = rolled_back {
             abort(&mut slot, &e);
