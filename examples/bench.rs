@@ -18,6 +18,8 @@
 //! on the machine, unlike req/s) and its largest RSS seen during the phase. Also idle RSS and
 //! the peak (`VmHWM`). `BENCH_SECONDS` (default 5) sets the length of a phase; `BENCH_ONLY`
 //! (comma-separated words matched against phase names, e.g. `healthz,refresh`) runs a subset.
+//! `BENCH_DATABASE=http://…` runs on an empty remote database (sqld) instead of a file, and
+//! `BENCH_SERVE_ARGS` adds flags to `serve` (`bench/remote.sh` uses both).
 //!
 //! The server and this load generator share the machine: the load generator's own CPU use caps
 //! every figure, `/healthz` most of all.
@@ -292,10 +294,22 @@ async fn main() {
     let own_memories = env_usize("BENCH_MEMORIES", 10_000);
     let other_memories = env_usize("BENCH_OTHER_MEMORIES", 40_000);
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bench.db");
+    // `BENCH_DATABASE=http://127.0.0.1:PORT` (an empty sqld): the same phases on a remote
+    // database (`bench/remote.sh` runs both side by side). Otherwise a throw-away file.
+    let remote = std::env::var("BENCH_DATABASE").ok().filter(|s| !s.is_empty());
+    let db = match &remote {
+        Some(url) => url.clone(),
+        None => dir.path().join("bench.db").to_str().unwrap().to_string(),
+    };
+    let target = DatabaseTarget::parse(&db, None).unwrap();
     // Opening creates the file; the server migrates it (so an older server binary can be
-    // measured against the same bench).
-    let store = Store::open(&DatabaseTarget::Local(db.clone())).await.unwrap();
+    // measured against the same bench). A remote database is migrated here: `serve` refuses
+    // to migrate one.
+    let store = Store::open(&target).await.unwrap();
+    if remote.is_some() {
+        mcp_oauth::storage::migrations::apply_pending(&store).await.unwrap();
+    }
+    eprintln!("database: {target}");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -319,11 +333,12 @@ async fn main() {
     let mut server: Child = Command::new(&exe)
         .args([
             "--database",
-            db.to_str().unwrap(),
+            &db,
             "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
+        .args(std::env::var("BENCH_SERVE_ARGS").unwrap_or_default().split_whitespace())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
