@@ -111,6 +111,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('--access-ttl', '--access-ttl', [CompletionResultType]::ParameterName, 'Access token lifetime')
             [CompletionResult]::new('--refresh-ttl', '--refresh-ttl', [CompletionResultType]::ParameterName, 'Refresh token lifetime')
             [CompletionResult]::new('--refresh-grace', '--refresh-grace', [CompletionResultType]::ParameterName, 'How long a rotated-out refresh token stays usable (concurrent refreshes from several processes)')
+            [CompletionResult]::new('--allowed-host', '--allowed-host', [CompletionResultType]::ParameterName, 'A Host name answered besides the issuer''s and the listen address, as NAME (any port) or NAME:PORT (repeatable); other Hosts get 421 (DNS-rebinding protection)')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL')
             [CompletionResult]::new('--auth-token', '--auth-token', [CompletionResultType]::ParameterName, 'Auth token for a remote database (a Turso database token)')
             [CompletionResult]::new('--no-registration', '--no-registration', [CompletionResultType]::ParameterName, 'Turn off dynamic client registration (RFC 7591)')

@@ -77,6 +77,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l code-ttl -
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l access-ttl -d 'Access token lifetime' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l refresh-ttl -d 'Refresh token lifetime' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l refresh-grace -d 'How long a rotated-out refresh token stays usable (concurrent refreshes from several processes)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l allowed-host -d 'A Host name answered besides the issuer\'s and the listen address, as NAME (any port) or NAME:PORT (repeatable); other Hosts get 421 (DNS-rebinding protection)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l no-registration -d 'Turn off dynamic client registration (RFC 7591)'

@@ -57,6 +57,11 @@ pub struct ServeArgs {
     /// Trust X-Forwarded-For for client addresses (only behind a proxy that sets it).
     #[arg(long)]
     pub trust_proxy: bool,
+
+    /// A Host name answered besides the issuer's and the listen address, as NAME (any port) or
+    /// NAME:PORT (repeatable); other Hosts get 421 (DNS-rebinding protection).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
 }
 
 impl ServeArgs {
@@ -74,6 +79,10 @@ impl ServeArgs {
         config.refresh_ttl = self.refresh_ttl;
         config.refresh_grace = self.refresh_grace;
         config.trust_proxy = self.trust_proxy;
+        for host in &self.allowed_hosts {
+            crate::http::host_check::check_allowed_host(host).map_err(|e| Failure::usage(e.to_string()))?;
+        }
+        config.allowed_hosts = self.allowed_hosts.clone();
         Ok(config)
     }
 }

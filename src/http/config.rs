@@ -34,6 +34,9 @@ pub struct ServerConfig {
     /// A request not answered by then gets 503: a database that accepts connections but never
     /// answers must not hold clients (and their connections) forever.
     pub request_timeout: Duration,
+    /// Host names (`NAME` or `NAME:PORT`) answered besides the issuer's authority and the
+    /// listen address (see [`super::host_check`]).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `burst` events at once, refilled evenly over `per` (a token bucket).
@@ -87,12 +90,20 @@ impl ServerConfig {
             max_body_bytes: 64 * 1024,
             limits: AbuseLimits::default(),
             request_timeout: Duration::from_secs(15),
+            allowed_hosts: Vec::new(),
         }
     }
 
     /// `<issuer>/api/mcp`, the resource every token is bound to (RFC 8707).
     pub fn resource(&self) -> String {
         crate::oauth::resource::for_issuer(&self.issuer)
+    }
+
+    /// The issuer's origin (`scheme://host[:port]`), what a same-origin form post carries.
+    pub fn issuer_origin(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| self.issuer.clone())
     }
 
     pub fn is_https(&self) -> bool {

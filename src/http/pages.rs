@@ -66,10 +66,41 @@ pub fn error(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     response::html(status, layout(title, &body))
 }
 
-/// The local login form.
-pub fn login(return_to: &str, csrf: &str, failure: Option<&str>, username: &str) -> String {
+/// Who is signed in, and the CSRF token of the sign-out button (local accounts only).
+pub struct SignOutView<'a> {
+    pub signed_in_as: &'a str,
+    pub csrf: &'a str,
+}
+
+/// The sign-out button: a POST form (a link would let any page sign the user out).
+fn sign_out_form(csrf: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/api/oauth/logout\">{}\
+         <div class=\"actions\"><button type=\"submit\">Sign out</button></div></form>",
+        hidden("csrf", csrf)
+    )
+}
+
+/// The local login form; while someone is signed in, it says so and offers sign-out (after
+/// the login form, so that its fields come first).
+pub fn login(
+    return_to: &str,
+    csrf: &str,
+    failure: Option<&str>,
+    username: &str,
+    signed_in: Option<&SignOutView<'_>>,
+) -> String {
     let failure = failure
         .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    let sign_out = signed_in
+        .map(|v| {
+            format!(
+                "<p class=\"muted\">You are signed in as {}.</p>{}",
+                escape(v.signed_in_as),
+                sign_out_form(v.csrf)
+            )
+        })
         .unwrap_or_default();
     let body = format!(
         "<h1>Sign in</h1>{failure}\
@@ -78,7 +109,7 @@ pub fn login(return_to: &str, csrf: &str, failure: Option<&str>, username: &str)
          <input type=\"text\" id=\"username\" name=\"username\" value=\"{}\" autocomplete=\"username\" autocapitalize=\"none\" required autofocus>\
          <label for=\"password\">Password</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form>",
+         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form>{sign_out}",
         hidden("return_to", return_to),
         hidden("csrf", csrf),
         escape(username),
@@ -135,7 +166,8 @@ pub struct ConnectionView<'a> {
     pub csrf: String,
 }
 
-pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>]) -> String {
+/// The connections page; `sign_out_csrf` adds the sign-out button (local accounts).
+pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>], sign_out_csrf: Option<&str>) -> String {
     let list: String = if rows.is_empty() {
         "<p>No application has access to your memory.</p>".to_string()
     } else {
@@ -164,8 +196,9 @@ pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>]) -> String {
             })
             .collect()
     };
+    let sign_out = sign_out_csrf.map(sign_out_form).unwrap_or_default();
     let body = format!(
-        "<h1>Connected applications</h1><p class=\"muted\">Signed in as {}.</p>{list}",
+        "<h1>Connected applications</h1><p class=\"muted\">Signed in as {}.</p>{list}{sign_out}",
         escape(signed_in_as)
     );
     layout("Connected applications", &body)

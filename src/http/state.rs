@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::http::config::ServerConfig;
+use crate::http::host_check::AllowedHosts;
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimiter;
 use crate::login::clerk::Clerk;
@@ -23,6 +24,10 @@ pub struct AppState {
     pub secret_cache: SecretCache,
     /// Set in `--login clerk` mode.
     pub clerk: Option<Clerk>,
+    /// The `Host` values answered (DNS-rebinding protection).
+    pub allowed_hosts: AllowedHosts,
+    /// The issuer's origin, what a same-origin browser form post carries.
+    pub issuer_origin: String,
 }
 
 /// One bucket set per abuse control.
@@ -45,6 +50,8 @@ impl AppState {
         let resource = config.resource();
         let l = config.limits;
         Arc::new(AppState {
+            allowed_hosts: AllowedHosts::new(&config.issuer, &config.allowed_hosts),
+            issuer_origin: config.issuer_origin(),
             lifetimes: config.lifetimes(),
             limits: Limiters {
                 client_auth_by_address: RateLimiter::new(l.failed_client_auth),
