@@ -430,3 +430,81 @@ async fn authorize_error_for_an_operator_registered_client_still_redirects() {
         .unwrap()
         .starts_with(&format!("{REDIRECT}?error=unsupported_response_type")));
 }
+
+// ---- item 9: self-registered names ----
+
+#[tokio::test]
+async fn a_self_registered_client_named_claude_is_marked_unverified_with_its_redirect_host() {
+    let s = TestServer::start().await;
+    let registered = client::registration::register(
+        &s.http,
+        &s.url("/api/oauth/register"),
+        "Claude",
+        &["https://attacker.example/landing"],
+    )
+    .await
+    .expect("register");
+    let mut b = s.signed_in("alice").await;
+    let pkce = client::PkcePair::generate();
+    let url = client::authorize_url(
+        &s.issuer,
+        &client::AuthorizeUrl {
+            client_id: registered.auth.client_id(),
+            redirect_uri: "https://attacker.example/landing",
+            code_challenge: Some(&pkce.challenge),
+            ..client::AuthorizeUrl::default()
+        },
+    );
+    let page = b.get(&url).await.unwrap();
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Unverified application"), "{}", page.body);
+    assert!(page
+        .body
+        .contains("<strong>attacker.example</strong> is where you expect"));
+
+    // A client an operator registered is not marked.
+    let c = s.named_client("Claude", &[REDIRECT]).await;
+    let (url, _) = s.authorize_request(&c, "st");
+    let page = b.get(&url).await.unwrap();
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Unverified"));
+}
+
+#[tokio::test]
+async fn registration_refuses_names_with_bidi_zero_width_or_control_characters() {
+    let s = TestServer::start().await;
+    for name in [
+        "Claude\u{202E}lanigiro",
+        "Cla\u{200B}ude",
+        "Claude\u{2066}\u{2069}",
+        "Claude\u{0007}",
+        "Claude\u{FEFF}",
+    ] {
+        let resp = s
+            .http
+            .post(s.url("/api/oauth/register"))
+            .json(&serde_json::json!({
+                "client_name": name,
+                "redirect_uris": ["https://app.example/cb"],
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{name:?}");
+        let body = json(resp).await;
+        assert_eq!(body["error"], "invalid_client_metadata", "{name:?}");
+    }
+    assert_eq!(s.count("SELECT count(*) FROM oauth_clients").await, 0);
+}
+
+#[tokio::test]
+async fn a_stored_name_with_hidden_characters_is_shown_with_them_marked() {
+    let s = TestServer::start().await;
+    let c = s.named_client("Cl\u{202E}edua", &[REDIRECT]).await;
+    let mut b = s.signed_in("alice").await;
+    let (url, _) = s.authorize_request(&c, "st");
+    let page = b.get(&url).await.unwrap();
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains('\u{202E}'));
+    assert!(page.body.contains("Cl\u{FFFD}edua"));
+}

@@ -106,6 +106,7 @@ fn consent_page<B>(
         StatusCode::OK,
         pages::consent(&ConsentView {
             client_name: &request.client.client_name,
+            verified: is_trusted(&request.client),
             redirect_host: &request.redirect_host(),
             scopes: &request.scopes,
             signed_in_as: &user.display_name,

@@ -7,6 +7,7 @@
 use hyper::StatusCode;
 
 use super::response::{self, HttpResponse};
+use crate::oauth::client_name;
 use crate::oauth::scope::ScopeSet;
 
 /// Escapes text for HTML element content and double-quoted attribute values.
@@ -35,6 +36,7 @@ button{font:inherit;padding:.65rem 1.2rem;border-radius:8px;border:1px solid #1b
 button.primary{background:#1b1b1f;color:#fff}\
 .actions{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:1.2rem}\
 .muted{color:#5b5b66;font-size:.9rem}.error{color:#a4161a;font-weight:600}\
+.warning{background:#fff4e5;border:1px solid #e8a33d;border-radius:8px;padding:.6rem .8rem}\
 .card{border:1px solid #ddd;border-radius:10px;padding:.8rem 1rem;margin:.8rem 0}\
 code{font-size:.9em;background:#f0f0f3;padding:0 .25rem;border-radius:4px}\
 @media (max-width:480px){main{margin:0;border-radius:0;min-height:100vh}}";
@@ -120,6 +122,8 @@ pub fn login(
 /// What the consent screen shows.
 pub struct ConsentView<'a> {
     pub client_name: &'a str,
+    /// Registered by an operator; a self-registered (RFC 7591) client chose its own name.
+    pub verified: bool,
     pub redirect_host: &'a str,
     pub scopes: &'a ScopeSet,
     pub signed_in_as: &'a str,
@@ -140,15 +144,25 @@ pub fn consent(v: &ConsentView<'_>) -> String {
         })
         .collect();
     let fields: String = v.fields.iter().map(|(k, val)| hidden(k, val)).collect();
+    let unverified = if v.verified {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"warning\" role=\"note\"><strong>Unverified application.</strong> \
+             It registered itself and chose this name; nobody has checked it. \
+             Approve only if you just connected it, and only if <strong>{host}</strong> is where you expect it to run.</p>",
+            host = escape(v.redirect_host),
+        )
+    };
     let body = format!(
-        "<h1>Allow <strong>{name}</strong> to use your memory?</h1>\
+        "<h1>Allow <strong>{name}</strong> to use your memory?</h1>{unverified}\
          <p>It will be able to:</p><ul>{scopes}</ul>\
          <p class=\"muted\">After you decide, you will be sent to <strong>{host}</strong>. \
          Signed in as {user}. You can revoke access at any time on the <a href=\"/api/oauth/connections\">connections page</a>.</p>\
          <form method=\"post\" action=\"/api/oauth/authorize\">{fields}{csrf}\
          <div class=\"actions\"><button class=\"primary\" type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>",
-        name = escape(v.client_name),
+        name = escape(&client_name::visible(v.client_name)),
         host = escape(v.redirect_host),
         user = escape(v.signed_in_as),
         csrf = hidden("csrf", v.csrf),
@@ -186,7 +200,7 @@ pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>], sign_out_csr
                      <p class=\"muted\">Can: {scopes}<br>Authorized <time>{authorized}</time> · last used <time>{used}</time></p>\
                      <form method=\"post\" action=\"/api/oauth/connections\">{id}{csrf}\
                      <button type=\"submit\">Revoke</button></form></div>",
-                    name = escape(r.client_name),
+                    name = escape(&client_name::visible(r.client_name)),
                     scopes = scopes.join("; "),
                     authorized = escape(&r.authorized_at),
                     used = escape(&r.last_used_at),
