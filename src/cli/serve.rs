@@ -136,10 +136,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         LoginMode::Clerk => Some(Clerk::from_env().map_err(|e| Failure::usage(e.to_string()))?),
         LoginMode::Local => None,
     };
-    if clerk.as_ref().is_some_and(|c| c.sign_in_url().is_none()) {
-        tracing::warn!(
-            "CLERK_SIGN_IN_URL is not set: browsers without a Clerk session cannot be sent to sign in"
-        );
+    for warning in clerk.iter().flat_map(Clerk::startup_warnings) {
+        tracing::warn!("{warning}");
+        if !ctx.quiet() {
+            eprintln!("warning: {warning}");
+        }
     }
     let state = AppState::with_clerk(config, store, clerk);
     http::launch(state, listener, shutdown_signal()).await?;
