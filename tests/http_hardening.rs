@@ -272,7 +272,8 @@ async fn dns_rebinding_host_is_answered_421_on_mcp_pages_and_metadata() {
     for host in [
         format!("evil.example:{port}"),
         "evil.example".to_string(),
-        format!("localhost:{port}"),
+        format!("127.0.0.1.evil.example:{port}"),
+        format!("localhost:{}", port.wrapping_add(1)),
     ] {
         for path in [
             "/api/mcp",
@@ -300,6 +301,14 @@ async fn dns_rebinding_host_is_answered_421_on_mcp_pages_and_metadata() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 421);
+}
+
+#[tokio::test]
+async fn localhost_names_the_loopback_listener() {
+    let s = TestServer::start().await;
+    let host = format!("localhost:{}", s.server.addr.port());
+    let resp = get_with_host(&s, "/.well-known/oauth-authorization-server", &host).await;
+    assert_eq!(resp.status(), 200);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 //! Allowed are:
 //! - the issuer's authority (`host[:port]`; no port means the scheme's default port),
 //! - the address the connection was accepted on (`127.0.0.1:8080`, as a client that dials the
-//!   listen address sends it),
+//!   listen address sends it; on a loopback address also `localhost` with that port),
 //! - each `--allowed-host` (`NAME` for any port, `NAME:PORT` for that port only).
 //!
 //! Names compare case-insensitively. The probes (`/healthz`, `/readyz`, `/metrics`) are not
@@ -118,8 +118,12 @@ impl AllowedHosts {
                 SocketAddr::V4(a) => a.ip().to_string(),
                 SocketAddr::V6(a) => format!("[{}]", a.ip()),
             };
-            // This server speaks plain http itself: no port means 80.
-            if asked.host == local_host && asked.port.unwrap_or(80) == local.port() {
+            // This server speaks plain http itself: no port means 80. On a loopback address,
+            // `localhost` names the same socket: only a page already served from localhost can
+            // make a browser send it, so it is no rebinding.
+            let same_name =
+                asked.host == local_host || (local.ip().is_loopback() && asked.host == "localhost");
+            if same_name && asked.port.unwrap_or(80) == local.port() {
                 return true;
             }
         }
@@ -153,8 +157,8 @@ mod tests {
         assert!(a.allows(Some("127.0.0.1:8080"), local()));
         assert!(!a.allows(Some("evil.example:8080"), local()));
         assert!(!a.allows(Some("evil.example"), local()));
-        assert!(!a.allows(Some("localhost:8080"), local()));
         assert!(!a.allows(Some("127.0.0.1:9999"), local()));
+        assert!(!a.allows(Some("localhost:9999"), local()));
         assert!(!a.allows(None, local()));
         assert!(!a.allows(Some(""), local()));
         assert!(!a.allows(Some("127.0.0.1:8080@evil.example"), local()));
@@ -168,6 +172,12 @@ mod tests {
         let v6 = Some("[::1]:8080".parse().unwrap());
         assert!(a.allows(Some("[::1]:8080"), v6));
         assert!(!a.allows(Some("[::2]:8080"), v6));
+        // `localhost` is the loopback listener's own name, never a public address's.
+        assert!(a.allows(Some("localhost:8080"), local()));
+        assert!(a.allows(Some("localhost:8080"), v6));
+        let public = Some("10.0.0.5:8080".parse().unwrap());
+        assert!(a.allows(Some("10.0.0.5:8080"), public));
+        assert!(!a.allows(Some("localhost:8080"), public));
     }
 
     #[test]
