@@ -517,3 +517,36 @@ async fn a_stored_name_with_hidden_characters_is_shown_with_them_marked() {
     assert!(!page.body.contains('\u{202E}'));
     assert!(page.body.contains("Cl\u{FFFD}edua"));
 }
+
+#[tokio::test]
+async fn pages_keep_a_real_origin_on_their_own_posts() {
+    // Under `Referrer-Policy: no-referrer` browsers post `Origin: null`, which is refused.
+    let s = TestServer::start().await;
+    let page = Browser::new(&s.issuer).get("/api/oauth/login").await.unwrap();
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"));
+}
+
+#[tokio::test]
+async fn origin_null_is_accepted_only_when_the_browser_says_same_origin() {
+    let (s, mut b, _c, fields) = at_consent().await;
+    let refused = b
+        .post_form_with(
+            "/api/oauth/authorize",
+            &refs(&fields),
+            &[("origin", "null"), ("sec-fetch-site", "same-site")],
+        )
+        .await
+        .unwrap();
+    assert_refused_as_cross_site(&refused);
+    assert_eq!(s.grant_rows().await, 0);
+    let answer = b
+        .post_form_with(
+            "/api/oauth/authorize",
+            &refs(&fields),
+            &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 302);
+    assert_eq!(s.count("SELECT count(*) FROM oauth_authorization_codes").await, 1);
+}

@@ -441,7 +441,7 @@ async fn consent_page_cannot_be_framed_or_cached() {
         .unwrap()
         .contains("frame-ancestors 'none'"));
     assert_eq!(page.header("cache-control"), Some("no-store"));
-    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"));
     assert!(page.body.contains("Test Public Client") && page.body.contains("127.0.0.1"));
     assert!(page.body.contains("Read and search your memories"));
     assert!(page.body.contains("width=device-width"));

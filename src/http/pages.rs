@@ -1,7 +1,7 @@
 //! HTML pages (login, consent, connections, errors): small, readable, escaped.
 //!
 //! Every dynamic string goes through [`escape`]. Pages are served by [`super::response::html`]
-//! (no framing, no caching, no referrer, a CSP without scripts). The layout is one column that
+//! (no framing, no caching, no referrer to other origins, a CSP without scripts). The layout is one column that
 //! fits a 390 px phone without horizontal scrolling: long names and URLs wrap anywhere.
 
 use hyper::StatusCode;
