@@ -14,7 +14,7 @@
 //! the proxy must pass the public name on (nginx: `proxy_set_header Host $host;`), or add the
 //! name the proxy sends with `--allowed-host`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// A `Host` value split into a lower-cased name (IPv6 literals keep their brackets) and a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,15 +114,17 @@ impl AllowedHosts {
             }
         }
         if let Some(local) = local {
-            let local_host = match local {
-                SocketAddr::V4(a) => a.ip().to_string(),
-                SocketAddr::V6(a) => format!("[{}]", a.ip()),
+            // A dual-stack socket sees an IPv4 client's connection at `::ffff:a.b.c.d`, which
+            // that client calls `a.b.c.d`.
+            let ip = local.ip().to_canonical();
+            let local_host = match ip {
+                IpAddr::V4(ip) => ip.to_string(),
+                IpAddr::V6(ip) => format!("[{ip}]"),
             };
             // This server speaks plain http itself: no port means 80. On a loopback address,
             // `localhost` names the same socket: only a page already served from localhost can
             // make a browser send it, so it is no rebinding.
-            let same_name =
-                asked.host == local_host || (local.ip().is_loopback() && asked.host == "localhost");
+            let same_name = asked.host == local_host || (ip.is_loopback() && asked.host == "localhost");
             if same_name && asked.port.unwrap_or(80) == local.port() {
                 return true;
             }
@@ -175,6 +177,9 @@ mod tests {
         // `localhost` is the loopback listener's own name, never a public address's.
         assert!(a.allows(Some("localhost:8080"), local()));
         assert!(a.allows(Some("localhost:8080"), v6));
+        let mapped = Some("[::ffff:127.0.0.1]:8080".parse().unwrap());
+        assert!(a.allows(Some("127.0.0.1:8080"), mapped));
+        assert!(a.allows(Some("localhost:8080"), mapped));
         let public = Some("10.0.0.5:8080".parse().unwrap());
         assert!(a.allows(Some("10.0.0.5:8080"), public));
         assert!(!a.allows(Some("localhost:8080"), public));
