@@ -312,12 +312,23 @@ async fn localhost_names_the_loopback_listener() {
 }
 
 #[tokio::test]
-async fn probes_answer_any_host() {
+async fn probes_answer_any_host_and_count_the_refusals() {
     let s = TestServer::start().await;
+    assert_eq!(get_with_host(&s, "/api/mcp", "evil.example").await.status(), 421);
     for path in ["/healthz", "/readyz", "/metrics"] {
         let resp = get_with_host(&s, path, "lb-probe.internal").await;
         assert_eq!(resp.status(), 200, "{path}");
     }
+    let metrics = get_with_host(&s, "/metrics", "lb-probe.internal")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("mcp_oauth_refused_requests_total{reason=\"misdirected_host\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("mcp_oauth_refused_requests_total{reason=\"cross_site_form\"} 0"));
 }
 
 #[tokio::test]

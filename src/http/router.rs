@@ -19,6 +19,7 @@ use hyper::{Method, Request, StatusCode};
 
 use super::csrf;
 use super::host_check::LocalAddr;
+use super::metrics::Metrics;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
 use super::{discovery, mcp_endpoint, oauth_endpoints, pages, probes, session};
@@ -46,10 +47,12 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> HttpRespons
 async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>, path: &str) -> (&'static str, HttpResponse) {
     let method = req.method().clone();
     if !matches!(path, "/healthz" | "/readyz" | "/metrics") && !host_allowed(state, &req) {
+        Metrics::inc(&state.metrics.misdirected_host);
         return ("other", misdirected());
     }
     if is_browser_form(path) && !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
         if let Err(why) = cross_site_check(state, &req) {
+            Metrics::inc(&state.metrics.cross_site_form);
             tracing::warn!(path = %path, reason = %why, "cross-site form post refused");
             return (
                 "other",
