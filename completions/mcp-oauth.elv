@@ -101,6 +101,7 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand --refresh-ttl 'Refresh token lifetime'
             cand --refresh-grace 'How long a rotated-out refresh token stays usable (concurrent refreshes from several processes); a replay inside it gets the same successor pair'
             cand --revocation-lag 'How long a revocation made through another instance or the CLI may take to apply here: validated access tokens are trusted that long without asking the database again. Revocations through this instance apply at once. Default 2s on a remote database, 0s (ask every time) on an embedded file'
+            cand --allowed-host 'A Host name answered besides the issuer''s and the listen address, as NAME (any port) or NAME:PORT (repeatable); other Hosts get 421 (DNS-rebinding protection)'
             cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
             cand --auth-token 'Auth token for a remote database (a Turso database token)'
             cand --no-registration 'Turn off dynamic client registration (RFC 7591)'

@@ -307,7 +307,9 @@ async fn main() {
     // to migrate one.
     let store = Store::open(&target).await.unwrap();
     if remote.is_some() {
-        mcp_oauth::storage::migrations::apply_pending(&store).await.unwrap();
+        mcp_oauth::storage::migrations::apply_pending(&store)
+            .await
+            .unwrap();
     }
     eprintln!("database: {target}");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -338,7 +340,11 @@ async fn main() {
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
-        .args(std::env::var("BENCH_SERVE_ARGS").unwrap_or_default().split_whitespace())
+        .args(
+            std::env::var("BENCH_SERVE_ARGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

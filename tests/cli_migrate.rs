@@ -326,3 +326,48 @@ fn a_command_on_a_missing_database_file_names_the_fix_and_creates_nothing() {
         .run();
     assert!(!db.path().exists());
 }
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_database_and_its_wal_and_shm_are_not_readable_by_other_accounts() {
+    let db = Db::new();
+    db.cmd().arg("migrate").stdout("applied 0001_oauth").run();
+    assert_eq!(mode(db.path()), 0o600);
+    // While a connection is open the WAL and shared-memory files exist beside it.
+    let store = db.store().await;
+    let conn = store.connection().await.unwrap();
+    conn.execute(
+        "INSERT INTO auth_events (kind, client_id, created_at) VALUES ('login_failed', NULL, 0)",
+        (),
+    )
+    .await
+    .unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let mut name = db.path().as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        assert!(file.exists(), "{} exists while open", file.display());
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_world_readable_database_is_warned_about_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = Db::migrated();
+    std::fs::set_permissions(db.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    db.cmd()
+        .arg("migrate")
+        .stderr("is readable by other accounts (mode 644)")
+        .stderr("chmod 600")
+        .run();
+    // Left as the operator set it: a warning, not a change.
+    assert_eq!(mode(db.path()), 0o644);
+}

@@ -441,7 +441,7 @@ async fn consent_page_cannot_be_framed_or_cached() {
         .unwrap()
         .contains("frame-ancestors 'none'"));
     assert_eq!(page.header("cache-control"), Some("no-store"));
-    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"));
     assert!(page.body.contains("Test Public Client") && page.body.contains("127.0.0.1"));
     assert!(page.body.contains("Read and search your memories"));
     assert!(page.body.contains("width=device-width"));
@@ -627,4 +627,39 @@ async fn connections_page_requires_sign_in() {
         page.location(),
         Some("/api/oauth/login?return_to=%2Fapi%2Foauth%2Fconnections")
     );
+}
+
+#[tokio::test]
+async fn upper_case_loopback_redirect_uri_neither_registers_nor_matches_another_host() {
+    let s = TestServer::start().await;
+    // Registration refuses the upper-case scheme, naming the lower-case form.
+    let resp = s
+        .http
+        .post(s.url("/api/oauth/register"))
+        .json(&serde_json::json!({
+            "client_name": "Shouty",
+            "redirect_uris": ["HTTP://127.0.0.1/cb"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_redirect_uri");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("http://127.0.0.1/cb"));
+    assert_eq!(s.count("SELECT count(*) FROM oauth_clients").await, 0);
+
+    // A row stored before that check matches only itself, never another loopback URI.
+    let client_id = s
+        .add_client("Legacy", &["HTTP://127.0.0.1/cb"], None, "memories:read")
+        .await;
+    let mut b = s.signed_in("alice").await;
+    for stolen in ["HTTP://localhost:4444/anything", "HTTP://127.0.0.1:4444/cb"] {
+        let page = b.get(&url_with(&s, &client_id, stolen, &[])).await.unwrap();
+        assert_error_page(&page);
+    }
+    assert_eq!(s.grant_rows().await, 0);
 }

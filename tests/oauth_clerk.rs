@@ -212,3 +212,60 @@ async fn jwks_keys_are_fetched_once_and_unknown_kids_refused() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn a_session_token_from_another_clerk_issuer_is_refused() {
+    const ISSUER: &str = "https://clerk.ai-memory.app";
+    let clerk = Clerk::with_pem(
+        &keys().0.public_pem,
+        vec![PARTY.to_string()],
+        Some(SIGN_IN.to_string()),
+    )
+    .unwrap()
+    .with_issuer(Some(format!("{ISSUER}/")));
+    let s = TestServer::start_full(|c| c.login = LoginMode::Clerk, Some(clerk)).await;
+    let c = s.public_client(&[REDIRECT]).await;
+    let (url, _) = s.authorize_request(&c, "st");
+    let with_iss = |iss: Option<&str>| {
+        let mut claims = valid_claims();
+        if let Some(iss) = iss {
+            claims["iss"] = json!(iss);
+        }
+        jwt(&keys().0.private_pem, claims)
+    };
+    for (why, token) in [
+        ("other issuer", with_iss(Some("https://clerk.other-app.example"))),
+        ("no iss", with_iss(None)),
+        (
+            "issuer as a prefix",
+            with_iss(Some("https://clerk.ai-memory.app.evil.example")),
+        ),
+    ] {
+        let mut b = Browser::new(&s.issuer);
+        b.set_cookie("__session", &token);
+        let page = b.get(&url).await.unwrap();
+        assert_eq!(page.status, 302, "{why}");
+        assert!(
+            page.location().unwrap().starts_with(SIGN_IN),
+            "{why}: sent to sign in"
+        );
+        let mcp = s
+            .http
+            .post(s.resource())
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(mcp.status(), 401, "{why}");
+    }
+    assert_eq!(s.grant_rows().await, 0);
+    // The configured issuer (with or without the trailing slash) is accepted.
+    for iss in [ISSUER, "https://clerk.ai-memory.app/"] {
+        let mut b = Browser::new(&s.issuer);
+        b.set_cookie("__session", &with_iss(Some(iss)));
+        let page = b.get(&url).await.unwrap();
+        assert_eq!(page.status, 200, "{iss}");
+    }
+}

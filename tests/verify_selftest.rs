@@ -57,6 +57,12 @@ fn the_self_test_passes_every_item_and_writes_one_junit_testcase_per_item() {
     assert_eq!(report["totals"]["failed"], 0);
     assert_eq!(report["totals"]["skipped"], SKIPPED_IN_SELF_TEST.len());
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&junit).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the JUnit report is owner-only");
+    }
     let xml = std::fs::read_to_string(&junit).expect("the JUnit file");
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();

@@ -62,9 +62,19 @@ impl Context {
     /// Opens the database (without migrating it).
     pub async fn open_store(&self) -> anyhow::Result<Store> {
         let target = self.database_target()?;
-        Store::open(&target)
+        let store = Store::open(&target)
             .await
-            .with_context(|| format!("opening the database {target}"))
+            .with_context(|| format!("opening the database {target}"))?;
+        if let DatabaseTarget::Local(path) = &target {
+            // Also without logging set up: an operator must see this.
+            if !self.global.quiet {
+                let loose = crate::storage::file_mode::loose_files(path);
+                for line in crate::storage::file_mode::describe_loose(&loose) {
+                    eprintln!("warning: {line}");
+                }
+            }
+        }
+        Ok(store)
     }
 
     /// Opens the database and checks that its schema is current, naming the fix if not.

@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// 0s (ask every time) on an embedded file.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub revocation_lag: Option<Duration>,
+    /// A Host name answered besides the issuer's and the listen address, as NAME (any port) or
+    /// NAME:PORT (repeatable); other Hosts get 421 (DNS-rebinding protection).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `--revocation-lag` when not given on a remote database: a revocation elsewhere applies
@@ -91,6 +95,10 @@ impl ServeArgs {
             None if remote => REMOTE_REVOCATION_LAG,
             None => Duration::ZERO,
         };
+        for host in &self.allowed_hosts {
+            crate::http::host_check::check_allowed_host(host).map_err(|e| Failure::usage(e.to_string()))?;
+        }
+        config.allowed_hosts = self.allowed_hosts.clone();
         Ok(config)
     }
 }
@@ -145,10 +153,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         LoginMode::Clerk => Some(Clerk::from_env().map_err(|e| Failure::usage(e.to_string()))?),
         LoginMode::Local => None,
     };
-    if clerk.as_ref().is_some_and(|c| c.sign_in_url().is_none()) {
-        tracing::warn!(
-            "CLERK_SIGN_IN_URL is not set: browsers without a Clerk session cannot be sent to sign in"
-        );
+    for warning in clerk.iter().flat_map(Clerk::startup_warnings) {
+        tracing::warn!("{warning}");
+        if !ctx.quiet() {
+            eprintln!("warning: {warning}");
+        }
     }
     let state = AppState::with_clerk(config, store, clerk);
     http::launch(state, listener, shutdown_signal()).await?;

@@ -143,8 +143,12 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
 
     if let Some(path) = &args.junit {
-        std::fs::write(path, report::junit(&report.results, &report.target))
-            .with_context(|| format!("writing the JUnit report to {}", path.display()))?;
+        // Owner-only: the report names the client and may quote what the server answered.
+        crate::storage::file_mode::write_private(
+            path,
+            report::junit(&report.results, &report.target).as_bytes(),
+        )
+        .with_context(|| format!("writing the JUnit report to {}", path.display()))?;
     }
     let totals = report.totals();
     if ctx.json() {

@@ -268,13 +268,26 @@ impl Browser {
     }
 
     pub async fn post_form(&mut self, url: &str, fields: &[(&str, &str)]) -> Result<Page, FlowError> {
-        let resp = self
+        self.post_form_with(url, fields, &[]).await
+    }
+
+    /// [`Browser::post_form`] with extra request headers (`Origin`, `Sec-Fetch-Site`, as a
+    /// browser sends them).
+    pub async fn post_form_with(
+        &mut self,
+        url: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Result<Page, FlowError> {
+        let mut req = self
             .http
             .post(self.absolute(url))
             .header("cookie", self.cookie_header())
-            .form(fields)
-            .send()
-            .await?;
+            .form(fields);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let resp = req.send().await?;
         self.read(resp).await
     }
 

@@ -4,6 +4,14 @@
 //! The validation in [`crate::oauth::authorize::validate`] decides whether an error may be
 //! redirected; this file only renders. The POST is a browser form, so it answers with the
 //! 302 the authorization response requires.
+//!
+//! One rendering rule is ours (RFC 9700 §4.11.2): a client that registered itself (RFC 7591)
+//! chose its redirect URI without anyone vouching for it, so before a user has signed in an
+//! error for such a client (an unknown scope, `prompt=none`, …) is shown as a page, never sent
+//! there by a 302: otherwise anyone could register `https://evil.example/` and use this server's
+//! authorize URL as a redirector to it. Once a user has signed in and sees the consent screen
+//! (which names the client as unverified and shows where it will send them) errors go back
+//! to the client as usual. Clients an operator registered are trusted from the start.
 
 use std::sync::Arc;
 
@@ -23,6 +31,7 @@ use crate::login::SignedIn;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, AuthorizeParams};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::grants::{self, Approval};
+use crate::storage::clients::{self, ClientRecord, Registration};
 use crate::storage::events::{self, AuthEvent};
 
 pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
@@ -41,15 +50,18 @@ async fn show(state: &AppState, req: Request<Incoming>) -> HttpResponse {
             "The authorization request could not be read.",
         );
     };
-    let request = match validated(state, &query).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
     let user = match session::current_user(state, &req).await {
         Ok(u) => u,
         Err(e) => return unavailable(e),
     };
+    let request = match validated(state, &query, user.is_some()).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
     let Some(user) = user else {
+        if request.prompt_none && !is_trusted(&request.client) {
+            return untrusted_error_page("the user is not signed in (prompt=none)");
+        }
         if request.prompt_none {
             return redirect_error(
                 state,
@@ -94,6 +106,7 @@ fn consent_page<B>(
         StatusCode::OK,
         pages::consent(&ConsentView {
             client_name: &request.client.client_name,
+            verified: is_trusted(&request.client),
             redirect_host: &request.redirect_host(),
             scopes: &request.scopes,
             signed_in_as: &user.display_name,
@@ -129,7 +142,7 @@ async fn decide(state: &AppState, req: Request<Incoming>) -> HttpResponse {
             .cloned()
             .collect(),
     );
-    let request = match validated(state, &params).await {
+    let request = match validated(state, &params, user.is_some()).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };
@@ -223,9 +236,32 @@ async fn approve(state: &AppState, request: &AuthorizationRequest, user: &Signed
     }
 }
 
+/// Was the client registered by an operator (rather than by itself)?
+fn is_trusted(client: &ClientRecord) -> bool {
+    client.registration == Registration::Cli
+}
+
+/// The page shown instead of redirecting an error to a self-registered client's URI.
+fn untrusted_error_page(reason: &str) -> HttpResponse {
+    tracing::info!(
+        reason,
+        "error for a self-registered client shown as a page, not redirected (no user signed in)"
+    );
+    pages::error(
+        StatusCode::BAD_REQUEST,
+        "This request cannot be completed",
+        "The application sent an authorization request this server cannot accept. Start again from the application.",
+    )
+}
+
 /// Validates, rendering failures: a page for an untrusted client or redirect URI, a redirect
-/// to the client for everything else.
-async fn validated(state: &AppState, pairs: &Form) -> Result<AuthorizationRequest, HttpResponse> {
+/// to the client for everything else (for a self-registered client only once someone is
+/// `signed_in`).
+async fn validated(
+    state: &AppState,
+    pairs: &Form,
+    signed_in: bool,
+) -> Result<AuthorizationRequest, HttpResponse> {
     let params = AuthorizeParams::from_pairs(pairs.pairs());
     match authorize::validate(&state.store, &params, &state.resource).await {
         Ok(r) => Ok(r),
@@ -249,6 +285,9 @@ async fn validated(state: &AppState, pairs: &Form) -> Result<AuthorizationReques
         }) => {
             Metrics::inc(&state.metrics.authorizations_failed);
             tracing::info!(%error, "authorization request refused");
+            if !signed_in && !redirect_trusted(state, &params).await {
+                return Err(untrusted_error_page(description));
+            }
             Err(response::redirect(&authorize::error_location(
                 &redirect_uri,
                 error,
@@ -259,6 +298,15 @@ async fn validated(state: &AppState, pairs: &Form) -> Result<AuthorizationReques
         }
         Err(AuthorizeError::Store(e)) => Err(unavailable(e)),
     }
+}
+
+/// May an error be redirected to this request's (already verified) redirect URI before anyone
+/// signed in? Only for a client an operator registered; a store error answers no.
+async fn redirect_trusted(state: &AppState, params: &AuthorizeParams) -> bool {
+    let Some(client_id) = params.client_id.as_deref() else {
+        return false;
+    };
+    matches!(clients::find(&state.store, client_id).await, Ok(Some(c)) if is_trusted(&c))
 }
 
 fn redirect_error(

@@ -38,6 +38,9 @@ pub struct ServerConfig {
     /// longest a revocation made elsewhere (another instance, the CLI) takes to apply here.
     /// Zero: ask on every request.
     pub revocation_lag: Duration,
+    /// Host names (`NAME` or `NAME:PORT`) answered besides the issuer's authority and the
+    /// listen address (see [`super::host_check`]).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `burst` events at once, refilled evenly over `per` (a token bucket).
@@ -92,12 +95,20 @@ impl ServerConfig {
             limits: AbuseLimits::default(),
             request_timeout: Duration::from_secs(15),
             revocation_lag: Duration::ZERO,
+            allowed_hosts: Vec::new(),
         }
     }
 
     /// `<issuer>/api/mcp`, the resource every token is bound to (RFC 8707).
     pub fn resource(&self) -> String {
         crate::oauth::resource::for_issuer(&self.issuer)
+    }
+
+    /// The issuer's origin (`scheme://host[:port]`), what a same-origin form post carries.
+    pub fn issuer_origin(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| self.issuer.clone())
     }
 
     pub fn is_https(&self) -> bool {

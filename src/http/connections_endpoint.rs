@@ -1,11 +1,13 @@
 //! `GET/POST /api/oauth/connections`: the signed-in user's authorized clients, each with a
-//! CSRF-protected Revoke button that revokes every token that client holds for this user.
+//! CSRF-protected Revoke button that revokes every token that client holds for this user, and
+//! (local accounts) a sign-out button.
 
 use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 
+use super::config::LoginMode;
 use super::csrf::{self, Purpose};
 use super::form;
 use super::oauth_endpoints::form_error_page;
@@ -95,7 +97,12 @@ async fn show(
             ),
         })
         .collect();
-    let mut resp = response::html(StatusCode::OK, pages::connections(&user.display_name, &rows));
+    let sign_out =
+        (state.config.login == LoginMode::Local).then(|| super::sign_out_endpoint::token(secret, user));
+    let mut resp = response::html(
+        StatusCode::OK,
+        pages::connections(&user.display_name, &rows, sign_out.as_deref()),
+    );
     if *new_secret {
         session::set_cookie(state, &mut resp, session::csrf_cookie_name(state), secret, None);
     }

@@ -26,17 +26,41 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> HttpRespon
         return response::not_found();
     }
     match *req.method() {
-        Method::GET | Method::HEAD => show(state, req),
+        Method::GET | Method::HEAD => show(state, req).await,
         Method::POST => submit(state, req).await,
         _ => response::method_not_allowed("GET, POST"),
     }
 }
 
-fn show(state: &AppState, req: Request<Incoming>) -> HttpResponse {
+async fn show(state: &AppState, req: Request<Incoming>) -> HttpResponse {
     let query = Form::from_query(&req).unwrap_or_default();
     let return_to = session::safe_return_to(query.get("return_to"));
     let csrf_secret = session::csrf_secret(state, &req);
-    form_page(state, &csrf_secret, StatusCode::OK, return_to, None, "")
+    // Someone already signed in is told so and offered sign-out; a database error only loses
+    // that notice, never the form.
+    let user = session::current_user(state, &req).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not look up the session for the login page");
+        None
+    });
+    let sign_out_token = user
+        .as_ref()
+        .map(|u| super::sign_out_endpoint::token(&csrf_secret.0, u));
+    let signed_in = user
+        .as_ref()
+        .zip(sign_out_token.as_deref())
+        .map(|(u, csrf)| pages::SignOutView {
+            signed_in_as: &u.display_name,
+            csrf,
+        });
+    form_page(
+        state,
+        &csrf_secret,
+        StatusCode::OK,
+        return_to,
+        None,
+        "",
+        signed_in.as_ref(),
+    )
 }
 
 /// The form, with a CSRF token for the browser's secret (set as a cookie when new).
@@ -47,9 +71,13 @@ fn form_page(
     return_to: &str,
     failure: Option<&str>,
     username: &str,
+    signed_in: Option<&pages::SignOutView<'_>>,
 ) -> HttpResponse {
     let token = csrf::token(secret, Purpose::Login, "", &[]);
-    let mut resp = response::html(status, pages::login(return_to, &token, failure, username));
+    let mut resp = response::html(
+        status,
+        pages::login(return_to, &token, failure, username, signed_in),
+    );
     if *new_secret {
         session::set_cookie(state, &mut resp, session::csrf_cookie_name(state), secret, None);
     }
@@ -84,6 +112,7 @@ async fn submit(state: &AppState, req: Request<Incoming>) -> HttpResponse {
             &return_to,
             Some("The form expired. Please sign in again."),
             &username,
+            None,
         );
     }
     let user_key = username.to_lowercase();
@@ -101,6 +130,7 @@ async fn submit(state: &AppState, req: Request<Incoming>) -> HttpResponse {
             &return_to,
             Some("Too many failed sign-ins. Wait a few minutes and try again."),
             &username,
+            None,
         );
         add_retry_after(&mut resp, retry);
         return resp;
@@ -131,6 +161,7 @@ async fn submit(state: &AppState, req: Request<Incoming>) -> HttpResponse {
             &return_to,
             Some("Wrong user name or password."),
             &username,
+            None,
         );
     };
     let now = clock::now();

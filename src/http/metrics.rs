@@ -43,6 +43,10 @@ pub struct Metrics {
     pub authorizations_denied: AtomicU64,
     pub authorizations_failed: AtomicU64,
     pub rate_limited: AtomicU64,
+    /// 421: a `Host` this server does not answer to (see `host_check`).
+    pub misdirected_host: AtomicU64,
+    /// 403: a browser form posted from another site (see `csrf::check_same_origin`).
+    pub cross_site_form: AtomicU64,
 }
 
 impl Metrics {
@@ -118,6 +122,15 @@ impl Metrics {
             "mcp_oauth_rate_limited_total",
             "Requests refused with 429.",
             &[("", &self.rate_limited)],
+        );
+        counter(
+            &mut out,
+            "mcp_oauth_refused_requests_total",
+            "Requests refused before any handler: 421 for an unknown Host (a proxy that does not pass the public name shows here), 403 for a cross-site form post.",
+            &[
+                ("{reason=\"misdirected_host\"}", &self.misdirected_host),
+                ("{reason=\"cross_site_form\"}", &self.cross_site_form),
+            ],
         );
 
         for (name, help, value) in [

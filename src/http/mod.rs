@@ -9,6 +9,7 @@ pub mod cors;
 pub mod csrf;
 pub mod discovery;
 pub mod form;
+pub mod host_check;
 pub mod login_endpoint;
 pub mod mcp_endpoint;
 pub mod metrics;
@@ -21,6 +22,7 @@ pub mod response;
 pub mod router;
 pub mod server;
 pub mod session;
+pub mod sign_out_endpoint;
 pub mod state;
 pub mod token_endpoint;
 

@@ -3,7 +3,7 @@
 //!
 //! One handler per file: [`super::authorize_endpoint`] (authorization request and consent),
 //! [`super::token_endpoint`] (token and revocation), [`super::register_endpoint`],
-//! [`super::login_endpoint`], [`super::connections_endpoint`].
+//! [`super::login_endpoint`], [`super::connections_endpoint`], [`super::sign_out_endpoint`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,10 @@ use hyper::{Request, StatusCode};
 use super::form::FormError;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
-use super::{authorize_endpoint, connections_endpoint, login_endpoint, register_endpoint, token_endpoint};
+use super::{
+    authorize_endpoint, connections_endpoint, login_endpoint, register_endpoint, sign_out_endpoint,
+    token_endpoint,
+};
 use crate::http::metrics::Metrics;
 use crate::oauth::error::{ErrorCode, OAuthError};
 
@@ -36,6 +39,9 @@ pub async fn login(state: &Arc<AppState>, req: Request<Incoming>) -> HttpRespons
 }
 pub async fn connections(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
     connections_endpoint::handle(state, req).await
+}
+pub async fn sign_out(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
+    sign_out_endpoint::handle(state, req).await
 }
 
 /// An RFC 6749 §5.2 error as JSON: 401 for `invalid_client`, 400 for the rest, 503 when the

@@ -1,12 +1,13 @@
 //! HTML pages (login, consent, connections, errors): small, readable, escaped.
 //!
 //! Every dynamic string goes through [`escape`]. Pages are served by [`super::response::html`]
-//! (no framing, no caching, no referrer, a CSP without scripts). The layout is one column that
+//! (no framing, no caching, no referrer to other origins, a CSP without scripts). The layout is one column that
 //! fits a 390 px phone without horizontal scrolling: long names and URLs wrap anywhere.
 
 use hyper::StatusCode;
 
 use super::response::{self, HttpResponse};
+use crate::oauth::client_name;
 use crate::oauth::scope::ScopeSet;
 
 /// Escapes text for HTML element content and double-quoted attribute values.
@@ -35,6 +36,7 @@ button{font:inherit;padding:.65rem 1.2rem;border-radius:8px;border:1px solid #1b
 button.primary{background:#1b1b1f;color:#fff}\
 .actions{display:flex;flex-wrap:wrap;gap:.6rem;margin-top:1.2rem}\
 .muted{color:#5b5b66;font-size:.9rem}.error{color:#a4161a;font-weight:600}\
+.warning{background:#fff4e5;border:1px solid #e8a33d;border-radius:8px;padding:.6rem .8rem}\
 .card{border:1px solid #ddd;border-radius:10px;padding:.8rem 1rem;margin:.8rem 0}\
 code{font-size:.9em;background:#f0f0f3;padding:0 .25rem;border-radius:4px}\
 @media (max-width:480px){main{margin:0;border-radius:0;min-height:100vh}}";
@@ -66,10 +68,41 @@ pub fn error(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     response::html(status, layout(title, &body))
 }
 
-/// The local login form.
-pub fn login(return_to: &str, csrf: &str, failure: Option<&str>, username: &str) -> String {
+/// Who is signed in, and the CSRF token of the sign-out button (local accounts only).
+pub struct SignOutView<'a> {
+    pub signed_in_as: &'a str,
+    pub csrf: &'a str,
+}
+
+/// The sign-out button: a POST form (a link would let any page sign the user out).
+fn sign_out_form(csrf: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/api/oauth/logout\">{}\
+         <div class=\"actions\"><button type=\"submit\">Sign out</button></div></form>",
+        hidden("csrf", csrf)
+    )
+}
+
+/// The local login form; while someone is signed in, it says so and offers sign-out (after
+/// the login form, so that its fields come first).
+pub fn login(
+    return_to: &str,
+    csrf: &str,
+    failure: Option<&str>,
+    username: &str,
+    signed_in: Option<&SignOutView<'_>>,
+) -> String {
     let failure = failure
         .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    let sign_out = signed_in
+        .map(|v| {
+            format!(
+                "<p class=\"muted\">You are signed in as {}.</p>{}",
+                escape(v.signed_in_as),
+                sign_out_form(v.csrf)
+            )
+        })
         .unwrap_or_default();
     let body = format!(
         "<h1>Sign in</h1>{failure}\
@@ -78,7 +111,7 @@ pub fn login(return_to: &str, csrf: &str, failure: Option<&str>, username: &str)
          <input type=\"text\" id=\"username\" name=\"username\" value=\"{}\" autocomplete=\"username\" autocapitalize=\"none\" required autofocus>\
          <label for=\"password\">Password</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form>",
+         <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form>{sign_out}",
         hidden("return_to", return_to),
         hidden("csrf", csrf),
         escape(username),
@@ -89,6 +122,8 @@ pub fn login(return_to: &str, csrf: &str, failure: Option<&str>, username: &str)
 /// What the consent screen shows.
 pub struct ConsentView<'a> {
     pub client_name: &'a str,
+    /// Registered by an operator; a self-registered (RFC 7591) client chose its own name.
+    pub verified: bool,
     pub redirect_host: &'a str,
     pub scopes: &'a ScopeSet,
     pub signed_in_as: &'a str,
@@ -109,15 +144,25 @@ pub fn consent(v: &ConsentView<'_>) -> String {
         })
         .collect();
     let fields: String = v.fields.iter().map(|(k, val)| hidden(k, val)).collect();
+    let unverified = if v.verified {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"warning\" role=\"note\"><strong>Unverified application.</strong> \
+             It registered itself and chose this name; nobody has checked it. \
+             Approve only if you just connected it, and only if <strong>{host}</strong> is where you expect it to run.</p>",
+            host = escape(v.redirect_host),
+        )
+    };
     let body = format!(
-        "<h1>Allow <strong>{name}</strong> to use your memory?</h1>\
+        "<h1>Allow <strong>{name}</strong> to use your memory?</h1>{unverified}\
          <p>It will be able to:</p><ul>{scopes}</ul>\
          <p class=\"muted\">After you decide, you will be sent to <strong>{host}</strong>. \
          Signed in as {user}. You can revoke access at any time on the <a href=\"/api/oauth/connections\">connections page</a>.</p>\
          <form method=\"post\" action=\"/api/oauth/authorize\">{fields}{csrf}\
          <div class=\"actions\"><button class=\"primary\" type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>",
-        name = escape(v.client_name),
+        name = escape(&client_name::visible(v.client_name)),
         host = escape(v.redirect_host),
         user = escape(v.signed_in_as),
         csrf = hidden("csrf", v.csrf),
@@ -135,7 +180,8 @@ pub struct ConnectionView<'a> {
     pub csrf: String,
 }
 
-pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>]) -> String {
+/// The connections page; `sign_out_csrf` adds the sign-out button (local accounts).
+pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>], sign_out_csrf: Option<&str>) -> String {
     let list: String = if rows.is_empty() {
         "<p>No application has access to your memory.</p>".to_string()
     } else {
@@ -154,7 +200,7 @@ pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>]) -> String {
                      <p class=\"muted\">Can: {scopes}<br>Authorized <time>{authorized}</time> · last used <time>{used}</time></p>\
                      <form method=\"post\" action=\"/api/oauth/connections\">{id}{csrf}\
                      <button type=\"submit\">Revoke</button></form></div>",
-                    name = escape(r.client_name),
+                    name = escape(&client_name::visible(r.client_name)),
                     scopes = scopes.join("; "),
                     authorized = escape(&r.authorized_at),
                     used = escape(&r.last_used_at),
@@ -164,8 +210,9 @@ pub fn connections(signed_in_as: &str, rows: &[ConnectionView<'_>]) -> String {
             })
             .collect()
     };
+    let sign_out = sign_out_csrf.map(sign_out_form).unwrap_or_default();
     let body = format!(
-        "<h1>Connected applications</h1><p class=\"muted\">Signed in as {}.</p>{list}",
+        "<h1>Connected applications</h1><p class=\"muted\">Signed in as {}.</p>{list}{sign_out}",
         escape(signed_in_as)
     );
     layout("Connected applications", &body)

@@ -56,7 +56,10 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
             "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self' https: http://127.0.0.1:* http://localhost:* http://[::1]:*; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: the page URL (authorization request, state) still never
+    // reaches another origin, but the forms' own posts keep a real `Origin` header, which the
+    // cross-site check needs (under `no-referrer` browsers send `Origin: null`).
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     no_store(&mut resp);
     resp

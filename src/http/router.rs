@@ -1,6 +1,11 @@
 //! Which handler answers which method and path; timing and the outermost error guards: a
 //! deadline (503, see [`ServerConfig::request_timeout`](super::ServerConfig)) and a panic
 //! catcher (500 JSON, never a dropped connection or a stack trace).
+//!
+//! Two checks run here, before any handler, so that no route can forget them: the `Host`
+//! ([`super::host_check`], 421 except for the probes) and, for the browser forms that change
+//! something (login, consent, connections, sign-out), the cross-site check of
+//! [`csrf::check_same_origin`] (403 before the body is read).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -9,11 +14,15 @@ use std::time::Instant;
 use futures_util::FutureExt as _;
 
 use hyper::body::Incoming;
-use hyper::{Method, Request};
+use hyper::header;
+use hyper::{Method, Request, StatusCode};
 
+use super::csrf;
+use super::host_check::LocalAddr;
+use super::metrics::Metrics;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
-use super::{discovery, mcp_endpoint, oauth_endpoints, probes};
+use super::{discovery, mcp_endpoint, oauth_endpoints, pages, probes, session};
 
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
@@ -37,6 +46,24 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> HttpRespons
 
 async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>, path: &str) -> (&'static str, HttpResponse) {
     let method = req.method().clone();
+    if !matches!(path, "/healthz" | "/readyz" | "/metrics") && !host_allowed(state, &req) {
+        Metrics::inc(&state.metrics.misdirected_host);
+        return ("other", misdirected());
+    }
+    if is_browser_form(path) && !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        if let Err(why) = cross_site_check(state, &req) {
+            Metrics::inc(&state.metrics.cross_site_form);
+            tracing::warn!(path = %path, reason = %why, "cross-site form post refused");
+            return (
+                "other",
+                pages::error(
+                    StatusCode::FORBIDDEN,
+                    "Request not accepted",
+                    "This form was sent from another site. Start again from the application.",
+                ),
+            );
+        }
+    }
     match path {
         "/healthz" => ("probes", probes::healthz()),
         "/readyz" => ("probes", probes::readyz(state).await),
@@ -53,8 +80,47 @@ async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>, path: &str) -> 
         "/api/oauth/register" => ("register", oauth_endpoints::register(state, req).await),
         "/api/oauth/login" => ("login", oauth_endpoints::login(state, req).await),
         "/api/oauth/connections" => ("connections", oauth_endpoints::connections(state, req).await),
+        session::SIGN_OUT_PATH => ("login", oauth_endpoints::sign_out(state, req).await),
         "/api/mcp" | "/api/mcp/" => ("mcp", mcp_endpoint::handle(state, req).await),
         _ if method == Method::OPTIONS => ("other", discovery::preflight(state, &req)),
         _ => ("other", response::not_found()),
     }
+}
+
+/// The pages whose POST is a browser form that changes something.
+fn is_browser_form(path: &str) -> bool {
+    matches!(
+        path,
+        session::AUTHORIZE_PATH | session::LOGIN_PATH | session::CONNECTIONS_PATH | session::SIGN_OUT_PATH
+    )
+}
+
+/// The request's `Host` (and, for an absolute-form request target, its authority too) must be
+/// one this server answers to.
+fn host_allowed<B>(state: &AppState, req: &Request<B>) -> bool {
+    let local = req.extensions().get::<LocalAddr>().map(|l| l.0);
+    let host_header = req.headers().get(header::HOST).map(|v| v.to_str().ok());
+    let target = req.uri().authority().map(|a| a.as_str());
+    match (host_header, target) {
+        (None, None) => false,
+        (Some(h), t) => {
+            state.allowed_hosts.allows(h, local)
+                && t.is_none_or(|t| state.allowed_hosts.allows(Some(t), local))
+        }
+        (None, t) => state.allowed_hosts.allows(t, local),
+    }
+}
+
+fn cross_site_check<B>(state: &AppState, req: &Request<B>) -> Result<(), csrf::CrossSite> {
+    let header = |name: &str| req.headers().get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    csrf::check_same_origin(header("origin"), header("sec-fetch-site"), &state.issuer_origin)
+}
+
+/// 421 Misdirected Request, as JSON.
+fn misdirected() -> HttpResponse {
+    oauth_endpoints::json_error(
+        StatusCode::MISDIRECTED_REQUEST,
+        "invalid_request",
+        "this server does not answer to that host name (Host header); see --allowed-host",
+    )
 }

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::body::PeerAddr;
+use super::host_check::LocalAddr;
 use super::router;
 use super::state::AppState;
 
@@ -48,10 +49,14 @@ pub async fn launch(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().ok().map(LocalAddr);
         let state = state.clone();
         let service = service_fn(move |mut req| {
             let state = state.clone();
             req.extensions_mut().insert(PeerAddr(peer));
+            if let Some(local) = local {
+                req.extensions_mut().insert(local);
+            }
             async move { Ok::<_, Infallible>(router::handle(state, req).await) }
         });
         let conn = http1::Builder::new()

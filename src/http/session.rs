@@ -19,6 +19,7 @@ pub const CLERK_SESSION_COOKIE: &str = "__session";
 pub const LOGIN_PATH: &str = "/api/oauth/login";
 pub const CONNECTIONS_PATH: &str = "/api/oauth/connections";
 pub const AUTHORIZE_PATH: &str = "/api/oauth/authorize";
+pub const SIGN_OUT_PATH: &str = "/api/oauth/logout";
 
 /// The local login session cookie's name.
 pub fn session_cookie_name(state: &AppState) -> &'static str {

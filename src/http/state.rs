@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::http::config::ServerConfig;
+use crate::http::host_check::AllowedHosts;
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimiter;
 use crate::login::clerk::Clerk;
@@ -26,6 +27,10 @@ pub struct AppState {
     pub clerk: Option<Clerk>,
     /// Access tokens validated within `--revocation-lag`; `None` when the lag is zero.
     pub bearer_cache: Option<BearerCache>,
+    /// The `Host` values answered (DNS-rebinding protection).
+    pub allowed_hosts: AllowedHosts,
+    /// The issuer's origin, what a same-origin browser form post carries.
+    pub issuer_origin: String,
 }
 
 /// One bucket set per abuse control.
@@ -49,6 +54,8 @@ impl AppState {
         let bearer_cache = BearerCache::new(config.revocation_lag);
         let l = config.limits;
         Arc::new(AppState {
+            allowed_hosts: AllowedHosts::new(&config.issuer, &config.allowed_hosts),
+            issuer_origin: config.issuer_origin(),
             lifetimes: config.lifetimes(),
             limits: Limiters {
                 client_auth_by_address: RateLimiter::new(l.failed_client_auth),

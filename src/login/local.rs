@@ -55,6 +55,12 @@ pub async fn start_session(store: &Store, user: &UserRecord, now: i64) -> Result
     Ok(token)
 }
 
+/// Ends the session of a cookie value (sign-out): its row is deleted, so the cookie is worth
+/// nothing even if the browser keeps it.
+pub async fn end_session(store: &Store, cookie_value: &str) -> Result<(), StoreError> {
+    users::delete_session(store, &secret::digest(cookie_value)).await
+}
+
 /// The signed-in user of a session cookie value, if the session is live.
 pub async fn session_user(
     store: &Store,

@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod bearer_cache;
 pub mod client_auth;
+pub mod client_name;
 pub mod error;
 pub mod grants;
 pub mod hash_verifier;

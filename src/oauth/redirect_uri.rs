@@ -4,6 +4,11 @@
 //! The one relaxation is RFC 8252 §7.3: for loopback redirect URIs (`http://127.0.0.1`,
 //! `http://[::1]`, `http://localhost`) the port is ignored, because native clients (Claude Code,
 //! the MCP SDKs) listen on an ephemeral port chosen at run time.
+//!
+//! Every comparison fails closed: two URIs match only if they are the same string, or both are
+//! loopback http URIs that are the same string once their ports are removed. A URI whose scheme or
+//! host is not lower case is refused at registration (the stored string is the one compared, and
+//! the URL parser would otherwise see `HTTP://LOCALHOST` as the loopback host a browser goes to).
 
 use url::Url;
 
@@ -28,6 +33,8 @@ pub enum RedirectUriError {
     Credentials(String),
     #[error("redirect URI `{0}` is longer than {MAX_LEN} characters")]
     TooLong(String),
+    #[error("redirect URI `{given}` must have a lower-case scheme and host: register `{lower}`")]
+    NotLowerCase { given: String, lower: String },
 }
 
 pub const MAX_LEN: usize = 2000;
@@ -58,6 +65,12 @@ pub fn validate(uri: &str) -> Result<&str, RedirectUriError> {
         return Err(RedirectUriError::Wildcard(uri.into()));
     }
     let parsed = Url::parse(uri).map_err(|_| RedirectUriError::NotAbsolute(uri.into()))?;
+    if let Some(lower) = lower_cased_scheme_and_host(uri) {
+        return Err(RedirectUriError::NotLowerCase {
+            given: uri.into(),
+            lower,
+        });
+    }
     if parsed.cannot_be_a_base() || parsed.host_str().is_none_or(str::is_empty) {
         return Err(RedirectUriError::NotAbsolute(uri.into()));
     }
@@ -68,6 +81,22 @@ pub fn validate(uri: &str) -> Result<&str, RedirectUriError> {
         "https" => Ok(uri),
         "http" if is_loopback_host(&parsed) => Ok(uri),
         _ => Err(RedirectUriError::InsecureScheme(uri.into())),
+    }
+}
+
+/// `uri` with its scheme and authority lower-cased, if that changes anything.
+fn lower_cased_scheme_and_host(uri: &str) -> Option<String> {
+    let colon = uri.find(':')?;
+    let after_scheme = &uri[colon + 1..];
+    let authority_len = after_scheme
+        .strip_prefix("//")
+        .map(|rest| 2 + rest.find(['/', '?', '#']).unwrap_or(rest.len()))
+        .unwrap_or(0);
+    let head = &uri[..colon + 1 + authority_len];
+    if head.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(format!("{}{}", head.to_ascii_lowercase(), &uri[head.len()..]))
+    } else {
+        None
     }
 }
 
@@ -97,13 +126,20 @@ pub fn matches(registered: &str, requested: &str) -> bool {
     // Only the port may differ; everything else must be byte-identical once the port is removed,
     // so that no normalisation by the URL parser (case, dot segments, percent-encoding) can make
     // two different strings match.
-    reg.scheme() == "http"
+    if !(reg.scheme() == "http"
         && req.scheme() == "http"
         && is_loopback_host(&reg)
         && is_loopback_host(&req)
         && req.username().is_empty()
-        && req.password().is_none()
-        && strip_port(registered) == strip_port(requested)
+        && req.password().is_none())
+    {
+        return false;
+    }
+    // Both must be readable as `http://host[:port]…`: two unreadable strings are not "equal".
+    match (strip_port(registered), strip_port(requested)) {
+        (Some(reg), Some(req)) => reg == req,
+        _ => false,
+    }
 }
 
 /// `http://127.0.0.1:5555/cb` → `http://127.0.0.1/cb`, on the raw string.
@@ -204,6 +240,41 @@ mod tests {
         assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:49152/CB"));
         assert!(!matches("http://127.0.0.1/cb", "http://u@127.0.0.1:49152/cb"));
         assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:49152/cb#x"));
+    }
+
+    #[test]
+    fn upper_case_schemes_and_hosts_are_refused_with_the_lower_case_form() {
+        assert_eq!(
+            validate("HTTP://127.0.0.1/cb"),
+            Err(RedirectUriError::NotLowerCase {
+                given: "HTTP://127.0.0.1/cb".into(),
+                lower: "http://127.0.0.1/cb".into()
+            })
+        );
+        assert!(matches!(
+            validate("https://Claude.ai/api/mcp/auth_callback"),
+            Err(RedirectUriError::NotLowerCase { .. })
+        ));
+        assert!(matches!(
+            validate("http://LOCALHOST:8080/cb"),
+            Err(RedirectUriError::NotLowerCase { .. })
+        ));
+        // The path and query keep their case.
+        assert_eq!(
+            validate("https://a.example/CB?X=Y"),
+            Ok("https://a.example/CB?X=Y")
+        );
+    }
+
+    #[test]
+    fn unparseable_loopback_uris_never_match_each_other() {
+        // Stored before registration refused them: only the identical string matches.
+        assert!(!matches("HTTP://127.0.0.1/cb", "HTTP://localhost:4444/anything"));
+        assert!(!matches("HTTP://127.0.0.1/cb", "HTTP://127.0.0.1:4444/cb"));
+        assert!(!matches("http://127.0.0.1/cb", "HTTP://127.0.0.1:4444/cb"));
+        assert!(!matches("http://127.0.0.1:x/cb", "http://localhost:y/other"));
+        assert!(!matches("http://[::1]x/cb", "http://[::1]y/other"));
+        assert!(matches("HTTP://127.0.0.1/cb", "HTTP://127.0.0.1/cb"));
     }
 
     #[test]

@@ -230,11 +230,7 @@ fn client_name(value: Option<&Value>) -> Result<String, RegistrationError> {
         None | Some(Value::Null) => Ok(DEFAULT_NAME.to_string()),
         Some(Value::String(s)) => {
             let name = s.trim();
-            if name.chars().any(char::is_control) {
-                return Err(invalid_metadata(
-                    "client_name must not contain control characters",
-                ));
-            }
+            super::client_name::check(name).map_err(invalid_metadata)?;
             if name.chars().count() > MAX_NAME_CHARS {
                 return Err(invalid_metadata(format!(
                     "client_name must be at most {MAX_NAME_CHARS} characters"

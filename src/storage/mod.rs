@@ -61,6 +61,7 @@ pub mod checkpoint;
 pub mod cleanup;
 pub mod clients;
 pub mod events;
+pub mod file_mode;
 pub mod grants;
 pub mod graph;
 pub mod memories;
@@ -206,6 +207,14 @@ impl Store {
                             reason: format!("the directory {} does not exist", parent.display()),
                         });
                     }
+                }
+                // Owner-only before anything is written (see `file_mode`).
+                file_mode::create_private(path).map_err(|e| StoreError::Open {
+                    target: target.to_string(),
+                    reason: e.to_string(),
+                })?;
+                for line in file_mode::describe_loose(&file_mode::loose_files(path)) {
+                    tracing::warn!("{line}");
                 }
                 libsql::Builder::new_local(path)
                     .build()

@@ -91,8 +91,8 @@ fn parse_name(s: &str) -> Result<String, String> {
             "the client name is longer than {MAX_NAME_CHARS} characters"
         ));
     }
-    if name.chars().any(char::is_control) {
-        return Err("the client name contains control characters".into());
+    if crate::oauth::client_name::check(name).is_err() {
+        return Err("the client name contains control, bidirectional-text or invisible characters".into());
     }
     Ok(name.to_string())
 }
