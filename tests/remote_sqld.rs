@@ -465,3 +465,68 @@ async fn cli_commands_against_a_stopped_sqld_exit_3_and_say_why() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_passes_against_an_instance_on_sqld_and_leaves_it_as_found() {
+    let Some(sqld) = Sqld::start() else { return };
+    let t = TestServer::start_on(sqld.migrated_store().await, |config| {
+        config.refresh_grace = Duration::from_secs(1);
+        config.revocation_lag = Duration::from_secs(2);
+    })
+    .await;
+    t.add_user("alice").await;
+    let client = t.confidential_client(&[REDIRECT]).await;
+    let ClientAuth::Basic(client_id, secret) = &client else {
+        unreachable!("a confidential client")
+    };
+    let url = sqld.url();
+    let mut command = std::process::Command::new(BIN);
+    command
+        .args([
+            "verify",
+            "--json",
+            "--base-url",
+            &t.issuer,
+            "--client-id",
+            client_id,
+        ])
+        .args([
+            "--redirect-uri",
+            REDIRECT,
+            "--username",
+            "alice",
+            "--password-stdin",
+        ])
+        .args(["--refresh-grace", "1s", "--database", &url])
+        .env("MCP_OAUTH_CLIENT_SECRET", secret)
+        .env_remove("MCP_OAUTH_DATABASE")
+        .env_remove("TURSO_URL")
+        .env_remove("TURSO_AUTH_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = command.spawn().expect("run verify");
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{}", common::PASSWORD).expect("password");
+        drop(stdin);
+        child.wait_with_output().expect("verify output")
+    })
+    .await
+    .expect("verify ran");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    for check in report["checks"].as_array().expect("checks") {
+        let id = check["id"].as_str().expect("id");
+        let expected = match id {
+            "registration.dynamic" | "clerk.session-token" | "security.rate-limit" => "skip",
+            _ => "pass",
+        };
+        assert_eq!(check["status"], expected, "{id}: {}", check["reason"]);
+    }
+    assert_eq!(out.status.code(), Some(0));
+    let live = "SELECT (SELECT count(*) FROM oauth_access_tokens WHERE revoked_at IS NULL) \
+                + (SELECT count(*) FROM oauth_refresh_tokens WHERE revoked_at IS NULL)";
+    assert_eq!(t.count(live).await, 0, "verify left live tokens behind");
+}

@@ -42,6 +42,11 @@ impl Sqld {
     /// A fresh sqld on a free loopback port, or `None` (after saying how to get one).
     pub fn start() -> Option<Sqld> {
         let Some(binary) = binary() else {
+            // CI carries ../shared/tools/sqld: there, a missing sqld is a broken setup, not a skip.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but no sqld was found (SQLD, PATH, ../shared/tools/sqld)"
+            );
             eprintln!(
                 "skipped: no sqld. Set SQLD=/path/to/sqld, put sqld on PATH, or keep ../shared/tools/sqld beside the repository"
             );
