@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use crate::http::config::ServerConfig;
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimiter;
@@ -25,13 +27,16 @@ pub struct AppState {
     pub clerk: Option<Clerk>,
 }
 
-/// One bucket set per abuse control.
+/// One bucket set per abuse control (see [`crate::http::rate_limit`] for the keys).
 pub struct Limiters {
     pub client_auth_by_address: RateLimiter,
-    pub client_auth_by_client: RateLimiter,
+    pub client_auth_by_address_and_client: RateLimiter,
     pub login_by_address: RateLimiter,
-    pub login_by_username: RateLimiter,
+    pub login_by_address_and_username: RateLimiter,
     pub registration_by_address: RateLimiter,
+    pub registration_global: RateLimiter,
+    /// Registrations in progress; a request that finds no permit gets 429 at once.
+    pub registrations_in_flight: Semaphore,
 }
 
 impl AppState {
@@ -47,11 +52,13 @@ impl AppState {
         Arc::new(AppState {
             lifetimes: config.lifetimes(),
             limits: Limiters {
-                client_auth_by_address: RateLimiter::new(l.failed_client_auth),
-                client_auth_by_client: RateLimiter::new(l.failed_client_auth),
-                login_by_address: RateLimiter::new(l.failed_login),
-                login_by_username: RateLimiter::new(l.failed_login),
+                client_auth_by_address: RateLimiter::new(l.failed_client_auth_per_address),
+                client_auth_by_address_and_client: RateLimiter::new(l.failed_client_auth),
+                login_by_address: RateLimiter::new(l.failed_login_per_address),
+                login_by_address_and_username: RateLimiter::new(l.failed_login),
                 registration_by_address: RateLimiter::new(l.registration),
+                registration_global: RateLimiter::new(l.registration_global),
+                registrations_in_flight: Semaphore::new(l.registration_concurrency.max(1)),
             },
             config,
             store,

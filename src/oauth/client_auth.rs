@@ -11,12 +11,14 @@
 //! so that the two take the same time.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use tokio::sync::OnceCell;
 
-use crate::secret;
+use super::argon2_pool;
+use crate::secret::{self, HashCost};
 use crate::storage::clients::{self, ClientRecord};
 use crate::storage::{Store, StoreError};
 
@@ -173,9 +175,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A hash no secret matches, with the parameters real client secrets use, verified when the
 /// client is unknown so that "no such client" costs what "wrong secret" costs.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| secret::hash_client_secret(&secret::generate(secret::Kind::ClientSecret)))
+async fn dummy_hash() -> String {
+    static DUMMY: OnceCell<String> = OnceCell::const_new();
+    let secret = secret::generate(secret::Kind::ClientSecret);
+    DUMMY
+        .get_or_try_init(|| argon2_pool::hash(HashCost::ClientSecret, &secret))
+        .await
+        .cloned()
+        // A saturated pool refuses the verification that follows just as fast.
+        .unwrap_or_default()
 }
 
 /// Checks the presented credentials; returns the client they prove.
@@ -196,7 +204,7 @@ pub async fn authenticate(
         },
         Presented::Basic { secret, .. } | Presented::Post { secret, .. } => {
             let Some(client) = client else {
-                let _ = verify_off_thread(secret.clone(), dummy_hash().to_string()).await;
+                let _ = verify_off_thread(secret.clone(), dummy_hash().await).await;
                 return Err(failed);
             };
             if verify_secret(cache, &client, secret, now).await && client.disabled_at.is_none() {
@@ -222,7 +230,7 @@ async fn verify_secret(cache: &SecretCache, client: &ClientRecord, secret: &str,
         .collect();
     if candidates.is_empty() {
         // A public client presenting a secret: pay the same price as a wrong secret.
-        let _ = verify_off_thread(secret.to_string(), dummy_hash().to_string()).await;
+        let _ = verify_off_thread(secret.to_string(), dummy_hash().await).await;
         return false;
     }
     let digest = secret::digest(secret);
@@ -241,9 +249,9 @@ async fn verify_secret(cache: &SecretCache, client: &ClientRecord, secret: &str,
     false
 }
 
-/// Argon2 is CPU and memory work: it runs on the bounded pool of [`super::hash_verifier`].
+/// Argon2 is CPU and memory work: it runs on the bounded pool of [`argon2_pool`].
 async fn verify_off_thread(secret: String, phc: String) -> bool {
-    super::hash_verifier::verify(&secret, &phc).await
+    argon2_pool::verify(&secret, &phc).await
 }
 
 #[cfg(test)]
