@@ -20,16 +20,17 @@ const MAX_INPUT: usize = 1024;
 
 async fn dummy_password_hash() -> String {
     static DUMMY: OnceCell<String> = OnceCell::const_new();
-    let password = secret::generate(Kind::Csrf);
     DUMMY
-        .get_or_try_init(|| argon2_pool::hash(HashCost::Password, &password))
+        .get_or_try_init(|| async {
+            argon2_pool::hash(HashCost::Password, &secret::generate(Kind::Csrf)).await
+        })
         .await
         .cloned()
         // A saturated pool refuses the verification that follows just as fast.
         .unwrap_or_default()
 }
 
-/// The account if `password` is its password. Argon2 runs on the bounded verifier pool.
+/// The account if `password` is its password. Argon2 runs on the bounded pool.
 pub async fn check_password(
     store: &Store,
     username: &str,

@@ -177,9 +177,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// client is unknown so that "no such client" costs what "wrong secret" costs.
 async fn dummy_hash() -> String {
     static DUMMY: OnceCell<String> = OnceCell::const_new();
-    let secret = secret::generate(secret::Kind::ClientSecret);
     DUMMY
-        .get_or_try_init(|| argon2_pool::hash(HashCost::ClientSecret, &secret))
+        .get_or_try_init(|| async {
+            argon2_pool::hash(
+                HashCost::ClientSecret,
+                &secret::generate(secret::Kind::ClientSecret),
+            )
+            .await
+        })
         .await
         .cloned()
         // A saturated pool refuses the verification that follows just as fast.
