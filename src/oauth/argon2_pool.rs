@@ -37,14 +37,15 @@ pub struct Busy;
 /// A computation given a worker's reusable argon2 memory.
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
-fn pool() -> &'static SyncSender<Job> {
-    static POOL: OnceLock<SyncSender<Job>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+/// Worker threads taking jobs from one bounded queue.
+struct Pool {
+    queue: SyncSender<Job>,
+}
+
+impl Pool {
+    fn start(workers: usize, queue: usize) -> Pool {
+        let (tx, rx) = mpsc::sync_channel::<Job>(queue);
         let rx = Arc::new(Mutex::new(rx));
-        let workers = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .clamp(1, MAX_WORKERS);
         for i in 0..workers {
             let rx = rx.clone();
             let spawned = std::thread::Builder::new()
@@ -54,7 +55,41 @@ fn pool() -> &'static SyncSender<Job> {
                 tracing::error!(error = %e, "cannot start an argon2 worker thread");
             }
         }
-        tx
+        Pool { queue: tx }
+    }
+
+    /// Queues `f` for a worker, with the worker's memory; `Busy` at once when the queue is full.
+    fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<oneshot::Receiver<T>, Busy> {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let _ = reply.send(f(memory));
+        });
+        if self.queue.try_send(job).is_err() {
+            tracing::warn!("argon2 queue full; refusing");
+            return Err(Busy);
+        }
+        Ok(answer)
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        self.submit(f)?.await.map_err(|_| Busy)
+    }
+}
+
+/// The process's one pool: a worker per CPU, at most [`MAX_WORKERS`].
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, MAX_WORKERS);
+        Pool::start(workers, QUEUE)
     })
 }
 
@@ -72,30 +107,20 @@ fn work(rx: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Runs `f` on the pool with a worker's memory; `Busy` when the queue is full.
-async fn run<T: Send + 'static>(f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, Busy> {
-    let (reply, answer) = oneshot::channel();
-    let job: Job = Box::new(move |memory| {
-        let _ = reply.send(f(memory));
-    });
-    if pool().try_send(job).is_err() {
-        tracing::warn!("argon2 queue full; refusing");
-        return Err(Busy);
-    }
-    answer.await.map_err(|_| Busy)
-}
-
 /// A new PHC string for `secret` at `cost`, computed on the pool.
 pub async fn hash(cost: HashCost, secret: &str) -> Result<String, Busy> {
     let secret = secret.to_string();
-    run(move |memory| secret::hash_with_memory(cost, &secret, memory)).await
+    pool()
+        .run(move |memory| secret::hash_with_memory(cost, &secret, memory))
+        .await
 }
 
 /// Does `secret` match the PHC string `phc`? Runs on the pool; a malformed hash never matches,
 /// and a full queue answers "no match".
 pub async fn verify(secret: &str, phc: &str) -> bool {
     let (secret, phc) = (secret.to_string(), phc.to_string());
-    run(move |memory| verify_with_memory(&secret, &phc, memory))
+    pool()
+        .run(move |memory| verify_with_memory(&secret, &phc, memory))
         .await
         .unwrap_or(false)
 }
@@ -156,6 +181,32 @@ mod tests {
         assert!(!verify("x", "not a hash").await);
         // The buffer, reused across costs, gives the same answers.
         assert!(verify("s3cret", &client).await);
+    }
+
+    #[tokio::test]
+    async fn a_burst_beyond_the_queue_is_refused_at_once_instead_of_growing_threads() {
+        let pool = Pool::start(1, 1);
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        // The one worker is held busy, the one queue slot taken: the next job is refused.
+        let held = pool
+            .submit(move |_| {
+                started_tx.send(()).unwrap();
+                released.recv().unwrap();
+                "held"
+            })
+            .unwrap();
+        started.recv().unwrap();
+        let queued = pool
+            .submit(|memory| secret::hash_with_memory(HashCost::ClientSecret, "s3cret", memory))
+            .unwrap();
+        assert_eq!(pool.submit(|_| ()).err(), Some(Busy));
+        assert_eq!(pool.run(|_| ()).await, Err(Busy));
+        release.send(()).unwrap();
+        assert_eq!(held.await.unwrap(), "held");
+        assert!(secret::verify_phc("s3cret", &queued.await.unwrap()));
+        // Room again once the worker is free.
+        assert_eq!(pool.run(|_| 7).await, Ok(7));
     }
 
     #[tokio::test]
