@@ -254,18 +254,21 @@ mod tests {
     }
 
     #[test]
-    fn huge_attacker_chosen_names_flood_a_table_that_stays_bounded() {
-        let l = RateLimiter::new(Rate::new(1, Duration::from_secs(3600)));
+    fn huge_attacker_chosen_names_flood_a_table_that_stays_bounded_and_keeps_throttled_buckets() {
+        let l = RateLimiter::new(Rate::new(2, Duration::from_secs(3600)));
         let attacker = ip("192.0.2.66");
-        let victim = Key::address(ip("198.51.100.1"));
-        // The victim's bucket is drained, so it is worth keeping.
-        let _ = l.hit(&victim);
+        // A throttled address: its empty bucket is what the limiter must not forget.
+        let throttled = Key::address(ip("198.51.100.1"));
+        let _ = l.hit(&throttled);
+        let _ = l.hit(&throttled);
+        assert!(l.check(&throttled).is_err());
+        // One failure under each of 75,000 long, distinct names: each bucket keeps one token.
         let long = "x".repeat(200);
         for i in 0..(MAX_ENTRIES + MAX_ENTRIES / 2) {
             let _ = l.hit(&Key::address_and(attacker, &format!("{long}{i}")));
             assert!(l.len() <= MAX_ENTRIES);
         }
-        // Every bucket is drained alike, so eviction is by level, but the table never grew.
-        assert!(l.len() <= MAX_ENTRIES);
+        assert!(l.len() > MAX_ENTRIES / 2);
+        assert!(l.check(&throttled).is_err(), "the throttled bucket was evicted");
     }
 }
