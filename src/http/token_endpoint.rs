@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use super::body::{client_ip, header as header_str};
 use super::form::{self, Form};
-use super::oauth_endpoints::{form_error, json_error, oauth_error, too_many_requests, truncated};
+use super::oauth_endpoints::{
+    add_retry_after, form_error, json_error, oauth_error, too_many_requests, truncated,
+};
 use super::rate_limit::Key;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
@@ -130,6 +132,16 @@ async fn client_auth_failure(
             return oauth_error(&OAuthError::invalid_request(description));
         }
         ClientAuthError::Store(e) => return oauth_error(&OAuthError::Store(e)),
+        // Not the client's failure: nothing is counted, the client retries shortly.
+        ClientAuthError::Busy(busy) => {
+            let mut resp = json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                &busy.to_string(),
+            );
+            add_retry_after(&mut resp, std::time::Duration::from_secs(1));
+            return resp;
+        }
         ClientAuthError::Failed { basic } => basic,
     };
     Metrics::inc(&state.metrics.failed_client_authentications);

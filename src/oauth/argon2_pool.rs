@@ -115,14 +115,13 @@ pub async fn hash(cost: HashCost, secret: &str) -> Result<String, Busy> {
         .await
 }
 
-/// Does `secret` match the PHC string `phc`? Runs on the pool; a malformed hash never matches,
-/// and a full queue answers "no match".
-pub async fn verify(secret: &str, phc: &str) -> bool {
+/// Does `secret` match the PHC string `phc`? Runs on the pool; a malformed hash never matches.
+/// `Busy` is not an answer about the secret: callers must not count it as a failure.
+pub async fn verify(secret: &str, phc: &str) -> Result<bool, Busy> {
     let (secret, phc) = (secret.to_string(), phc.to_string());
     pool()
         .run(move |memory| verify_with_memory(&secret, &phc, memory))
         .await
-        .unwrap_or(false)
 }
 
 /// Argon2 verification into a caller-owned, reused buffer.
@@ -174,13 +173,13 @@ mod tests {
     async fn agrees_with_the_reference_verifier() {
         let client = secret::hash_client_secret("s3cret");
         let password = secret::hash_password("hunter2");
-        assert!(verify("s3cret", &client).await);
-        assert!(!verify("s3cret ", &client).await);
-        assert!(verify("hunter2", &password).await);
-        assert!(!verify("hunter3", &password).await);
-        assert!(!verify("x", "not a hash").await);
+        assert_eq!(verify("s3cret", &client).await, Ok(true));
+        assert_eq!(verify("s3cret ", &client).await, Ok(false));
+        assert_eq!(verify("hunter2", &password).await, Ok(true));
+        assert_eq!(verify("hunter3", &password).await, Ok(false));
+        assert_eq!(verify("x", "not a hash").await, Ok(false));
         // The buffer, reused across costs, gives the same answers.
-        assert!(verify("s3cret", &client).await);
+        assert_eq!(verify("s3cret", &client).await, Ok(true));
     }
 
     #[tokio::test]

@@ -56,6 +56,10 @@ pub enum ClientAuthError {
     /// the same answer. `basic` says whether to add `WWW-Authenticate: Basic`.
     #[error("client authentication failed")]
     Failed { basic: bool },
+    /// The argon2 pool is saturated, so the secret could not be checked: 503, and not counted
+    /// as a failure (a client with the right secret must not be throttled for the server's load).
+    #[error(transparent)]
+    Busy(#[from] argon2_pool::Busy),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -209,10 +213,10 @@ pub async fn authenticate(
         },
         Presented::Basic { secret, .. } | Presented::Post { secret, .. } => {
             let Some(client) = client else {
-                let _ = verify_off_thread(secret.clone(), dummy_hash().await).await;
+                verify_off_thread(secret.clone(), dummy_hash().await).await?;
                 return Err(failed);
             };
-            if verify_secret(cache, &client, secret, now).await && client.disabled_at.is_none() {
+            if verify_secret(cache, &client, secret, now).await? && client.disabled_at.is_none() {
                 Ok(client)
             } else {
                 Err(failed)
@@ -222,7 +226,12 @@ pub async fn authenticate(
 }
 
 /// The current hash, then the previous one while its rotation grace lasts.
-async fn verify_secret(cache: &SecretCache, client: &ClientRecord, secret: &str, now: i64) -> bool {
+async fn verify_secret(
+    cache: &SecretCache,
+    client: &ClientRecord,
+    secret: &str,
+    now: i64,
+) -> Result<bool, argon2_pool::Busy> {
     let previous = client
         .previous_secret_hash
         .as_deref()
@@ -235,27 +244,27 @@ async fn verify_secret(cache: &SecretCache, client: &ClientRecord, secret: &str,
         .collect();
     if candidates.is_empty() {
         // A public client presenting a secret: pay the same price as a wrong secret.
-        let _ = verify_off_thread(secret.to_string(), dummy_hash().await).await;
-        return false;
+        verify_off_thread(secret.to_string(), dummy_hash().await).await?;
+        return Ok(false);
     }
     let digest = secret::digest(secret);
     if candidates
         .iter()
         .any(|phc| cache.remembers(&client.client_id, phc, &digest))
     {
-        return true;
+        return Ok(true);
     }
     for phc in candidates {
-        if verify_off_thread(secret.to_string(), phc.to_string()).await {
+        if verify_off_thread(secret.to_string(), phc.to_string()).await? {
             cache.remember(&client.client_id, phc, digest);
-            return true;
+            return Ok(true);
         }
     }
-    false
+    Ok(false)
 }
 
 /// Argon2 is CPU and memory work: it runs on the bounded pool of [`argon2_pool`].
-async fn verify_off_thread(secret: String, phc: String) -> bool {
+async fn verify_off_thread(secret: String, phc: String) -> Result<bool, argon2_pool::Busy> {
     argon2_pool::verify(&secret, &phc).await
 }
 
