@@ -4,7 +4,7 @@
 //! (`mcp_at_…`), stored only as their SHA-256: with 256 bits of entropy no dictionary or
 //! brute-force attack applies, so a slow hash would cost latency and buy nothing.
 //! Client secrets are stored as argon2id PHC strings, as the contract asks, with light
-//! parameters (see [`client_secret_hasher`]); user passwords, which people choose, get the
+//! parameters (see [`HashCost`]); user passwords, which people choose, get the
 //! OWASP-recommended argon2id cost.
 //!
 //! One kind of token is derived rather than drawn: the successor pair of a refresh-token
@@ -13,8 +13,8 @@
 //! unguessable as a drawn one to anyone who does not hold that token, and it is stored the same
 //! way: its SHA-256 only.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -99,38 +99,74 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// A machine-generated client secret carries 256 bits of entropy, so argon2's memory hardness
-/// (which exists to slow guessing of low-entropy passwords) protects nothing here; argon2id is
-/// kept because the contract asks for PHC strings, at the minimum sensible cost (4 MiB, one
-/// pass), which verifies in about a millisecond and keeps the token endpoint fast.
-fn client_secret_hasher() -> Argon2<'static> {
-    let params = Params::new(4 * 1024, 1, 1, None).expect("static argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+/// The two argon2id costs this server hashes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashCost {
+    /// A machine-generated client secret carries 256 bits of entropy, so argon2's memory
+    /// hardness (which exists to slow guessing of low-entropy passwords) protects nothing here;
+    /// argon2id is kept because the contract asks for PHC strings, at the minimum sensible cost
+    /// (4 MiB, one pass), which verifies in about a millisecond and keeps the token endpoint fast.
+    ClientSecret,
+    /// People choose passwords: OWASP's argon2id recommendation (19 MiB, two passes).
+    Password,
 }
 
-/// People choose passwords: OWASP's argon2id recommendation (19 MiB, two passes).
-fn password_hasher() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("static argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+impl HashCost {
+    fn hasher(self) -> Argon2<'static> {
+        let (m_cost, t_cost) = match self {
+            HashCost::ClientSecret => (4 * 1024, 1),
+            HashCost::Password => (19 * 1024, 2),
+        };
+        let params = Params::new(m_cost, t_cost, 1, None).expect("static argon2 parameters are valid");
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
 }
 
-fn hash_with(hasher: &Argon2<'_>, secret: &str) -> String {
+/// Hashes `secret` into a PHC string, with `memory` (grown as needed, and kept for the next
+/// call) as argon2's working memory. This is what the bounded pool of
+/// [`crate::oauth::argon2_pool`] runs; the server and the CLI hash through that pool.
+pub fn hash_with_memory(cost: HashCost, secret: &str, memory: &mut Vec<Block>) -> String {
+    let argon = cost.hasher();
+    let params = argon.params().clone();
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
-    hasher
-        .hash_password(secret.as_bytes(), &salt)
-        .expect("argon2 with valid parameters and salt cannot fail")
-        .to_string()
+    let mut salt_bytes = [0u8; 64];
+    let raw_salt = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .expect("a salt we just encoded decodes");
+    memory.resize(memory.len().max(params.block_count()), Block::default());
+    let output = Output::init_with(params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN), |out| {
+        argon
+            .hash_password_into_with_memory(
+                secret.as_bytes(),
+                raw_salt,
+                out,
+                &mut memory[..params.block_count()],
+            )
+            .map_err(|_| argon2::password_hash::Error::Crypto)
+    })
+    .expect("argon2 with valid parameters and salt cannot fail");
+    PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).expect("static argon2 parameters encode"),
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    }
+    .to_string()
 }
 
-/// `$argon2id$v=19$m=4096,t=1,p=1$…`
+/// `$argon2id$v=19$m=4096,t=1,p=1$…`, on the calling thread: for fixtures and examples. The
+/// server and the CLI use [`crate::oauth::argon2_pool::hash`] instead.
 pub fn hash_client_secret(secret: &str) -> String {
-    hash_with(&client_secret_hasher(), secret)
+    hash_with_memory(HashCost::ClientSecret, secret, &mut Vec::new())
 }
 
+/// `$argon2id$v=19$m=19456,t=2,p=1$…`, on the calling thread (see [`hash_client_secret`]).
 pub fn hash_password(password: &str) -> String {
-    hash_with(&password_hasher(), password)
+    hash_with_memory(HashCost::Password, password, &mut Vec::new())
 }
 
 /// Checks `secret` against a stored PHC string. The parameters come from the PHC string
@@ -190,6 +226,24 @@ mod tests {
         let at = derive(Kind::AccessToken, &key, "successor", &[b"n1"]);
         assert!(at.starts_with("mcp_at_"));
         assert_ne!(at[7..], t[7..]);
+    }
+
+    #[test]
+    fn hashes_made_in_reused_memory_carry_each_cost_and_verify() {
+        let mut memory = Vec::new();
+        let password = hash_with_memory(HashCost::Password, "hunter2", &mut memory);
+        let client = hash_with_memory(HashCost::ClientSecret, "s3cret", &mut memory);
+        assert!(
+            password.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{password}"
+        );
+        assert!(client.starts_with("$argon2id$v=19$m=4096,t=1,p=1$"), "{client}");
+        assert!(verify_phc("hunter2", &password) && verify_phc("s3cret", &client));
+        assert!(!verify_phc("hunter3", &password));
+        assert_ne!(
+            client,
+            hash_with_memory(HashCost::ClientSecret, "s3cret", &mut memory)
+        );
     }
 
     #[test]

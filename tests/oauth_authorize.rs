@@ -409,6 +409,79 @@ async fn wrong_password_is_refused_and_repeated_failures_are_rate_limited() {
 }
 
 #[tokio::test]
+async fn ten_wrong_passwords_from_one_address_do_not_lock_the_user_out_from_another() {
+    let s = TestServer::start().await;
+    s.add_user("alice").await;
+    let mut attacker = Browser::with_http(&s.issuer, common::http_from("127.0.0.2"));
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let form = attacker.get("/api/oauth/login").await.unwrap();
+        let mut fields = hidden_inputs(&form.body);
+        fields.push(("username".into(), "alice".into()));
+        fields.push(("password".into(), "wrong".into()));
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        statuses.push(
+            attacker
+                .post_form("/api/oauth/login", &refs)
+                .await
+                .unwrap()
+                .status,
+        );
+    }
+    assert_eq!(statuses[..10], [401; 10], "{statuses:?}");
+    assert_eq!(statuses[10..], [429, 429], "{statuses:?}");
+    // Alice, from her own address, signs in with her password.
+    let mut alice = Browser::new(&s.issuer);
+    alice.sign_in("alice", common::PASSWORD).await.unwrap();
+    assert!(alice.cookie("mcp_session").is_some());
+    assert_eq!(
+        s.count("SELECT count(*) FROM auth_events WHERE kind = 'login_failed'")
+            .await,
+        10
+    );
+    assert_eq!(s.count("SELECT count(*) FROM login_sessions").await, 1);
+}
+
+#[tokio::test]
+async fn confidential_dynamically_registered_client_without_pkce_gets_an_error_redirect_not_a_code() {
+    let s = TestServer::start().await;
+    let registered: serde_json::Value = s
+        .http
+        .post(s.url("/api/oauth/register"))
+        .json(&serde_json::json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_post"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(registered["client_secret"].is_string());
+    let client_id = registered["client_id"].as_str().unwrap();
+    let mut b = s.signed_in("alice").await;
+    let url = authorize_url(
+        &s.issuer,
+        &AuthorizeUrl {
+            client_id,
+            redirect_uri: REDIRECT,
+            state: Some("s1"),
+            ..Default::default()
+        },
+    );
+    let page = b.get(&url).await.unwrap();
+    assert_eq!(page.status, 302);
+    let loc = page.location().unwrap();
+    assert!(loc.starts_with(REDIRECT), "{loc}");
+    assert_eq!(query_param(loc, "error").as_deref(), Some("invalid_request"));
+    assert!(query_param(loc, "error_description")
+        .unwrap()
+        .contains("code_challenge"));
+    assert_eq!(query_param(loc, "state").as_deref(), Some("s1"));
+    assert_eq!(query_param(loc, "iss").as_deref(), Some(s.issuer.as_str()));
+    assert!(query_param(loc, "code").is_none());
+    assert_eq!(s.count("SELECT count(*) FROM oauth_authorization_codes").await, 0);
+}
+
+#[tokio::test]
 async fn login_csrf_missing_is_refused() {
     let s = TestServer::start().await;
     s.add_user("alice").await;

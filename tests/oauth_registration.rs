@@ -180,6 +180,101 @@ async fn registration_is_rate_limited_per_address() {
     );
 }
 
+async fn register_via_proxy(
+    s: &TestServer,
+    forwarded_for: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    s.http
+        .post(s.url("/api/oauth/register"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn assert_429_json_with_retry_after(r: reqwest::Response) {
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert!(
+        r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    let body = json(r).await;
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(body["error_description"].is_string());
+}
+
+#[tokio::test]
+async fn registrations_from_many_addresses_beyond_the_global_cap_get_429_json_with_retry_after() {
+    let s = TestServer::start_with(|c| {
+        c.trust_proxy = true;
+        c.limits.registration_global = Rate::new(3, Duration::from_secs(3600));
+    })
+    .await;
+    let body = json!({"redirect_uris": [REDIRECT]});
+    for i in 0..3 {
+        let r = register_via_proxy(&s, &format!("198.51.100.{i}"), &body).await;
+        assert_eq!(r.status(), 201);
+    }
+    // A fresh address, with its own per-address budget untouched, still meets the global cap.
+    assert_429_json_with_retry_after(register_via_proxy(&s, "198.51.100.200", &body).await).await;
+    assert_eq!(s.count("SELECT count(*) FROM oauth_clients").await, 3);
+    // Invalid metadata is answered as such and spends no global budget.
+    let r = register_via_proxy(&s, "198.51.100.201", &json!({"redirect_uris": []})).await;
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn forged_left_most_forwarded_for_does_not_buy_fresh_registration_budgets() {
+    let s = TestServer::start_with(|c| {
+        c.trust_proxy = true;
+        c.limits.registration = Rate::new(2, Duration::from_secs(3600));
+    })
+    .await;
+    let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        // The client forges the left-most entry; the trusted proxy appended 198.51.100.7.
+        let r = register_via_proxy(&s, &format!("203.0.113.{i}, 198.51.100.7"), &body).await;
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 429, 429]);
+    assert_429_json_with_retry_after(register_via_proxy(&s, "10.9.9.9, 198.51.100.7", &body).await).await;
+    assert_eq!(register_via_proxy(&s, "198.51.100.8", &body).await.status(), 201);
+    assert_eq!(s.count("SELECT count(*) FROM oauth_clients").await, 3);
+}
+
+#[tokio::test]
+async fn ipv6_client_rotating_addresses_within_its_slash_64_shares_one_registration_budget() {
+    let s = TestServer::start_with(|c| {
+        c.trust_proxy = true;
+        c.limits.registration = Rate::new(2, Duration::from_secs(3600));
+    })
+    .await;
+    let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+    let mut statuses = Vec::new();
+    for host in [
+        "2001:db8:1:2::1",
+        "2001:db8:1:2::2",
+        "2001:db8:1:2:ffff::3",
+        "2001:db8:1:2::4",
+    ] {
+        statuses.push(register_via_proxy(&s, host, &body).await.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 429, 429]);
+    // The neighbouring /64 is another subscriber.
+    assert_eq!(
+        register_via_proxy(&s, "2001:db8:1:3::1", &body).await.status(),
+        201
+    );
+}
+
 #[tokio::test]
 async fn registration_turned_off_answers_404_json_and_metadata_omits_it() {
     let s = TestServer::start_with(|c| c.registration_enabled = false).await;

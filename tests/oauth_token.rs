@@ -196,33 +196,81 @@ async fn pkce_missing_wrong_or_for_another_code_is_refused() {
     );
 }
 
+/// A code row stored without a challenge (only an older build could have issued one).
+async fn legacy_code_without_challenge(s: &TestServer, code: &str, client_id: &str, user_id: &str) {
+    let conn = s.store.connection().await.unwrap();
+    let now = mcp_oauth::clock::now();
+    conn.execute(
+        "INSERT INTO oauth_authorization_codes (code_hash, grant_id, client_id, user_id, redirect_uri, scope, resource, code_challenge, created_at, expires_at, used_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'memories:read', ?6, NULL, ?7, ?8, NULL)",
+        libsql::params![
+            mcp_oauth::secret::digest(code),
+            format!("grant-{code}"),
+            client_id,
+            user_id,
+            REDIRECT,
+            s.resource(),
+            now,
+            now + 600
+        ],
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
-async fn pkce_downgrade_verifier_without_challenge_is_refused() {
+async fn confidential_client_code_without_pkce_is_refused_with_or_without_a_verifier() {
+    let s = TestServer::start().await;
+    let c = s.confidential_client(&[REDIRECT]).await;
+    let user = s.add_user("alice").await;
+    legacy_code_without_challenge(&s, "auth_legacy1", c.client_id(), &user).await;
+    legacy_code_without_challenge(&s, "auth_legacy2", c.client_id(), &user).await;
+    // The client secret alone no longer redeems a code.
+    let resp = client::exchange_code(&s.http, &s.issuer, &c, "auth_legacy1", REDIRECT, None)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(json(resp).await["error"], "invalid_grant");
+    // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade.
+    let resp = client::exchange_code(
+        &s.http,
+        &s.issuer,
+        &c,
+        "auth_legacy2",
+        REDIRECT,
+        Some(&"a".repeat(43)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(json(resp).await["error"], "invalid_grant");
+    assert_eq!(s.count("SELECT count(*) FROM oauth_access_tokens").await, 0);
+    assert_eq!(s.count("SELECT count(*) FROM oauth_refresh_tokens").await, 0);
+}
+
+#[tokio::test]
+async fn confidential_client_must_send_the_verifier_of_its_challenge() {
     let s = TestServer::start().await;
     let c = s.confidential_client(&[REDIRECT]).await;
     let mut b = s.signed_in("alice").await;
-    let url = client::authorize_url(
-        &s.issuer,
-        &client::AuthorizeUrl {
-            client_id: c.client_id(),
-            redirect_uri: REDIRECT,
-            state: Some("s"),
-            ..Default::default()
-        },
-    );
-    let code = b.authorize(&url).await.unwrap();
-    let resp = client::exchange_code(&s.http, &s.issuer, &c, &code, REDIRECT, Some(&"a".repeat(43)))
+    let (code, pkce) = s.code_for(&mut b, &c).await;
+    let resp = client::exchange_code(&s.http, &s.issuer, &c, &code, REDIRECT, None)
         .await
         .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(json(resp).await["error"], "invalid_request");
+    assert_eq!(s.count("SELECT count(*) FROM oauth_access_tokens").await, 0);
+    let (code, _) = s.code_for(&mut b, &c).await;
+    let resp = client::exchange_code(&s.http, &s.issuer, &c, &code, REDIRECT, Some(&pkce.verifier))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
     assert_eq!(json(resp).await["error"], "invalid_grant");
-    // A confidential client may skip PKCE.
-    assert_eq!(
-        client::exchange_code(&s.http, &s.issuer, &c, &code, REDIRECT, None)
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let (code, pkce) = s.code_for(&mut b, &c).await;
+    let resp = client::exchange_code(&s.http, &s.issuer, &c, &code, REDIRECT, Some(&pkce.verifier))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }
 
 #[tokio::test]
@@ -766,6 +814,117 @@ async fn repeated_failed_client_authentication_is_rate_limited_with_retry_after(
         "{metrics}"
     );
     assert!(metrics.contains("mcp_oauth_rate_limited_total 1"));
+}
+
+#[tokio::test]
+async fn stranger_failing_in_a_clients_name_from_another_address_cannot_lock_it_out() {
+    let s = TestServer::start().await;
+    let confidential = s.confidential_client(&[REDIRECT]).await;
+    let public = s.public_client(&[REDIRECT]).await;
+    let attacker = common::http_from("127.0.0.2");
+    for victim in [&confidential, &public] {
+        // Wrong secrets naming the victim (for the public client too: client_secret=wrong).
+        let forged = ClientAuth::Post(victim.client_id().to_string(), "mcp_cs_wrong".into());
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            let r = client::refresh(&attacker, &s.issuer, &forged, "mcp_rt_x")
+                .await
+                .unwrap();
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(statuses[..10], [401; 10], "{statuses:?}");
+        assert_eq!(statuses[10..], [429, 429], "{statuses:?}");
+        // The real client, from its own address, with its own credentials: served.
+        let mut b = s.signed_in(&format!("user-{}", &victim.client_id()[..16])).await;
+        let tokens = s.tokens_for(&mut b, victim).await;
+        let r = client::refresh(
+            &s.http,
+            &s.issuer,
+            victim,
+            tokens.refresh_token.as_deref().unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(
+        s.count("SELECT count(*) FROM auth_events WHERE kind = 'client_auth_failed'")
+            .await,
+        20
+    );
+}
+
+#[tokio::test]
+async fn one_address_failing_under_many_client_ids_is_throttled_per_address() {
+    let s = TestServer::start_with(|c| {
+        c.limits.failed_client_auth_per_address = Rate::new(5, Duration::from_secs(600));
+    })
+    .await;
+    let real = s.confidential_client(&[REDIRECT]).await;
+    let attacker = common::http_from("127.0.0.2");
+    let mut statuses = Vec::new();
+    for i in 0..7 {
+        let forged = ClientAuth::Post(format!("mcp_oauth_guess{i}"), "mcp_cs_wrong".into());
+        let r = client::refresh(&attacker, &s.issuer, &forged, "mcp_rt_x")
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429]);
+    // Even the real client is refused from the throttled address, but not from its own.
+    let r = client::refresh(&attacker, &s.issuer, &real, "mcp_rt_x")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let r = client::refresh(&s.http, &s.issuer, &real, "mcp_rt_x")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(json(r).await["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn forged_left_most_forwarded_for_does_not_reset_the_failure_budget() {
+    let s = TestServer::start_with(|c| {
+        c.trust_proxy = true;
+        c.limits.failed_client_auth = Rate::new(3, Duration::from_secs(600));
+    })
+    .await;
+    let c = s.confidential_client(&[REDIRECT]).await;
+    let wrong = ClientAuth::Basic(c.client_id().to_string(), "mcp_cs_guess".into());
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        // The client forges a fresh left-most entry; the proxy appends what it saw.
+        let r = s
+            .http
+            .post(token_url(&s))
+            .header(
+                "authorization",
+                client::basic_authorization(c.client_id(), "mcp_cs_guess"),
+            )
+            .header("x-forwarded-for", format!("203.0.113.{i}, 198.51.100.7"))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "mcp_rt_x")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+    // Another client address (as the proxy saw it) is not affected.
+    let r = s
+        .http
+        .post(token_url(&s))
+        .header("x-forwarded-for", "198.51.100.8")
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "mcp_rt_x"),
+            ("client_id", wrong.client_id()),
+            ("client_secret", "mcp_cs_guess"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }
 
 #[tokio::test]

@@ -12,7 +12,8 @@ use serde_json::json;
 use super::output::{json_time, plural, table, when};
 use super::{prompt, Context, Failure};
 use crate::clock;
-use crate::secret;
+use crate::oauth::argon2_pool;
+use crate::secret::HashCost;
 use crate::storage::revocation::{self, Selector};
 use crate::storage::users::{self, CreateUserError};
 
@@ -147,15 +148,8 @@ async fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<ExitCode> {
     let password = read_password(&args)?;
     let user_id = new_user_id();
     let now = clock::now();
-    match users::create(
-        &store,
-        &user_id,
-        &args.name,
-        &secret::hash_password(&password),
-        now,
-    )
-    .await
-    {
+    let password_hash = argon2_pool::hash(HashCost::Password, &password).await?;
+    match users::create(&store, &user_id, &args.name, &password_hash, now).await {
         Ok(()) => {}
         Err(CreateUserError::Exists(name)) => {
             return Err(Failure::usage(format!("a user named `{name}` already exists")))

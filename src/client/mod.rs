@@ -183,8 +183,14 @@ pub fn http_client() -> reqwest::Client {
 
 impl Browser {
     pub fn new(issuer: &str) -> Browser {
+        Browser::with_http(issuer, http_client())
+    }
+
+    /// A browser speaking through `http` (e.g. one bound to another loopback source address).
+    /// `http` must not follow redirects.
+    pub fn with_http(issuer: &str, http: reqwest::Client) -> Browser {
         Browser {
-            http: http_client(),
+            http,
             issuer: issuer.trim_end_matches('/').to_string(),
             cookies: Vec::new(),
         }

@@ -25,7 +25,8 @@ pub struct ServerConfig {
     pub refresh_ttl: Duration,
     /// How long the immediately previous refresh token stays usable after rotation.
     pub refresh_grace: Duration,
-    /// Trust the left-most `X-Forwarded-For` address (only behind a proxy that sets it).
+    /// Take the client address from the right-most `X-Forwarded-For` entry, the one the
+    /// trusted proxy wrote (only behind a proxy that sets it); see [`super::body::client_ip`].
     pub trust_proxy: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -56,24 +57,39 @@ impl Rate {
     }
 }
 
-/// Per-process limits (each instance behind a load balancer counts on its own).
+/// Per-process limits (each instance behind a load balancer counts on its own). "Address" is
+/// an IPv4 address or an IPv6 /64 (see [`super::rate_limit`]); no limit is keyed by a name alone,
+/// so failures from one address never throttle the same client or user elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AbuseLimits {
-    /// Failed client authentications, per client address and per client_id.
+    /// Failed client authentications per address and client_id.
     pub failed_client_auth: Rate,
-    /// Failed logins, per client address and per user name.
+    /// Failed client authentications per address, whatever client_id they name.
+    pub failed_client_auth_per_address: Rate,
+    /// Failed logins per address and user name.
     pub failed_login: Rate,
-    /// Dynamic registrations per client address (Claude.ai registers twice per connection
-    /// attempt, and again after any `invalid_client`).
+    /// Failed logins per address, whatever user name they name.
+    pub failed_login_per_address: Rate,
+    /// Dynamic registrations per address (Claude.ai registers twice per connection attempt,
+    /// and again after any `invalid_client`).
     pub registration: Rate,
+    /// Dynamic registrations from all addresses together: the ceiling on what unauthenticated
+    /// strangers can make the server store and hash, however many addresses they have.
+    pub registration_global: Rate,
+    /// Dynamic registrations being handled at once; past it, 429 at once.
+    pub registration_concurrency: usize,
 }
 
 impl Default for AbuseLimits {
     fn default() -> AbuseLimits {
         AbuseLimits {
             failed_client_auth: Rate::new(10, Duration::from_secs(60)),
+            failed_client_auth_per_address: Rate::new(30, Duration::from_secs(60)),
             failed_login: Rate::new(10, Duration::from_secs(300)),
+            failed_login_per_address: Rate::new(30, Duration::from_secs(300)),
             registration: Rate::new(30, Duration::from_secs(3600)),
+            registration_global: Rate::new(60, Duration::from_secs(600)),
+            registration_concurrency: 8,
         }
     }
 }

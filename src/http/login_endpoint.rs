@@ -14,6 +14,7 @@ use super::form::{self, Form};
 use super::metrics::Metrics;
 use super::oauth_endpoints::{add_retry_after, form_error_page};
 use super::pages;
+use super::rate_limit::Key;
 use super::response::{self, HttpResponse};
 use super::session;
 use super::state::AppState;
@@ -85,7 +86,7 @@ fn form_page(
 }
 
 async fn submit(state: &AppState, req: Request<Incoming>) -> HttpResponse {
-    let ip = client_ip(&req, state.config.trust_proxy).to_string();
+    let ip = client_ip(&req, state.config.trust_proxy);
     let csrf_secret = session::csrf_secret(state, &req);
     let form = match form::read(req, state.config.max_body_bytes).await {
         Ok(f) => f,
@@ -115,12 +116,15 @@ async fn submit(state: &AppState, req: Request<Incoming>) -> HttpResponse {
             None,
         );
     }
-    let user_key = username.to_lowercase();
+    // Per address, and per address + user name; never per user name alone, so a stranger's
+    // wrong passwords never lock the real user out from elsewhere.
+    let address_key = Key::address(ip);
+    let user_key = Key::address_and(ip, &username.to_lowercase());
     if let Err(retry) = state
         .limits
         .login_by_address
-        .check(&ip)
-        .and(state.limits.login_by_username.check(&user_key))
+        .check(&address_key)
+        .and(state.limits.login_by_address_and_username.check(&user_key))
     {
         Metrics::inc(&state.metrics.rate_limited);
         let mut resp = form_page(
@@ -148,8 +152,8 @@ async fn submit(state: &AppState, req: Request<Incoming>) -> HttpResponse {
     };
     let Some(user) = user else {
         Metrics::inc(&state.metrics.failed_logins);
-        let _ = state.limits.login_by_address.hit(&ip);
-        let _ = state.limits.login_by_username.hit(&user_key);
+        let _ = state.limits.login_by_address.hit(&address_key);
+        let _ = state.limits.login_by_address_and_username.hit(&user_key);
         tracing::info!(%ip, "failed login");
         if let Err(e) = events::record(&state.store, AuthEvent::LoginFailed, None, clock::now()).await {
             tracing::debug!(error = %e, "could not record the auth event");

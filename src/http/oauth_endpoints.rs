@@ -73,11 +73,24 @@ pub fn json_error(status: StatusCode, code: &str, description: &str) -> HttpResp
 
 /// 429 with `Retry-After`, as JSON.
 pub fn too_many_requests(metrics: &Metrics, retry_after: Duration) -> HttpResponse {
+    too_many_requests_because(
+        metrics,
+        retry_after,
+        "too many failed attempts from this address or for this client; retry later",
+    )
+}
+
+/// 429 with `Retry-After` and a JSON body saying why.
+pub fn too_many_requests_because(
+    metrics: &Metrics,
+    retry_after: Duration,
+    description: &str,
+) -> HttpResponse {
     Metrics::inc(&metrics.rate_limited);
     let mut resp = json_error(
         StatusCode::TOO_MANY_REQUESTS,
         "temporarily_unavailable",
-        "too many failed attempts from this address or for this client; retry later",
+        description,
     );
     add_retry_after(&mut resp, retry_after);
     resp

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use crate::http::config::ServerConfig;
 use crate::http::host_check::AllowedHosts;
 use crate::http::metrics::Metrics;
@@ -33,13 +35,16 @@ pub struct AppState {
     pub issuer_origin: String,
 }
 
-/// One bucket set per abuse control.
+/// One bucket set per abuse control (see [`crate::http::rate_limit`] for the keys).
 pub struct Limiters {
     pub client_auth_by_address: RateLimiter,
-    pub client_auth_by_client: RateLimiter,
+    pub client_auth_by_address_and_client: RateLimiter,
     pub login_by_address: RateLimiter,
-    pub login_by_username: RateLimiter,
+    pub login_by_address_and_username: RateLimiter,
     pub registration_by_address: RateLimiter,
+    pub registration_global: RateLimiter,
+    /// Registrations in progress; a request that finds no permit gets 429 at once.
+    pub registrations_in_flight: Semaphore,
 }
 
 impl AppState {
@@ -58,11 +63,13 @@ impl AppState {
             issuer_origin: config.issuer_origin(),
             lifetimes: config.lifetimes(),
             limits: Limiters {
-                client_auth_by_address: RateLimiter::new(l.failed_client_auth),
-                client_auth_by_client: RateLimiter::new(l.failed_client_auth),
-                login_by_address: RateLimiter::new(l.failed_login),
-                login_by_username: RateLimiter::new(l.failed_login),
+                client_auth_by_address: RateLimiter::new(l.failed_client_auth_per_address),
+                client_auth_by_address_and_client: RateLimiter::new(l.failed_client_auth),
+                login_by_address: RateLimiter::new(l.failed_login_per_address),
+                login_by_address_and_username: RateLimiter::new(l.failed_login),
                 registration_by_address: RateLimiter::new(l.registration),
+                registration_global: RateLimiter::new(l.registration_global),
+                registrations_in_flight: Semaphore::new(l.registration_concurrency.max(1)),
             },
             config,
             store,

@@ -12,7 +12,10 @@ use serde::Serialize;
 
 use super::body::{client_ip, header as header_str};
 use super::form::{self, Form};
-use super::oauth_endpoints::{form_error, json_error, oauth_error, too_many_requests, truncated};
+use super::oauth_endpoints::{
+    add_retry_after, form_error, json_error, oauth_error, too_many_requests, truncated,
+};
+use super::rate_limit::Key;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
 use super::{cors, metrics::Metrics};
@@ -91,13 +94,15 @@ async fn authenticate(state: &AppState, req: Request<Incoming>) -> Result<Authen
         Ok(p) => p,
         Err(e) => return Err(client_auth_failure(state, ip, None, e).await),
     };
-    // Refuse before doing argon2 work when this address or client is over its failure budget.
+    // Refuse before doing argon2 work when this address, or this address naming this client,
+    // is over its failure budget. Never by client_id alone: a stranger failing in a client's
+    // name from elsewhere must not lock the real client out.
     let limits = &state.limits;
-    if let Err(retry) = limits
-        .client_auth_by_address
-        .check(&ip.to_string())
-        .and(limits.client_auth_by_client.check(presented.client_id()))
-    {
+    if let Err(retry) = limits.client_auth_by_address.check(&Key::address(ip)).and(
+        limits
+            .client_auth_by_address_and_client
+            .check(&Key::address_and(ip, presented.client_id())),
+    ) {
         return Err(too_many_requests(&state.metrics, retry));
     }
     let now = clock::now();
@@ -127,12 +132,25 @@ async fn client_auth_failure(
             return oauth_error(&OAuthError::invalid_request(description));
         }
         ClientAuthError::Store(e) => return oauth_error(&OAuthError::Store(e)),
+        // Not the client's failure: nothing is counted, the client retries shortly.
+        ClientAuthError::Busy(busy) => {
+            let mut resp = json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                &busy.to_string(),
+            );
+            add_retry_after(&mut resp, std::time::Duration::from_secs(1));
+            return resp;
+        }
         ClientAuthError::Failed { basic } => basic,
     };
     Metrics::inc(&state.metrics.failed_client_authentications);
-    let _ = state.limits.client_auth_by_address.hit(&ip.to_string());
+    let _ = state.limits.client_auth_by_address.hit(&Key::address(ip));
     if let Some(id) = client_id {
-        let _ = state.limits.client_auth_by_client.hit(id);
+        let _ = state
+            .limits
+            .client_auth_by_address_and_client
+            .hit(&Key::address_and(ip, id));
     }
     tracing::info!(%ip, "client authentication failed");
     if let Err(e) = events::record(

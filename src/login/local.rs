@@ -4,10 +4,11 @@
 //! An unknown user name is checked against a dummy hash so that it costs what a wrong password
 //! costs: the login form does not reveal which accounts exist.
 
-use std::sync::OnceLock;
+use tokio::sync::OnceCell;
 
 use super::SignedIn;
-use crate::secret::{self, Kind};
+use crate::oauth::argon2_pool;
+use crate::secret::{self, HashCost, Kind};
 use crate::storage::users::{self, UserRecord};
 use crate::storage::{Store, StoreError};
 
@@ -17,12 +18,19 @@ pub const SESSION_TTL_SECONDS: i64 = 12 * 60 * 60;
 /// Longest user name or password looked at; longer input fails without hashing.
 const MAX_INPUT: usize = 1024;
 
-fn dummy_password_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| secret::hash_password(&secret::generate(Kind::Csrf)))
+async fn dummy_password_hash() -> String {
+    static DUMMY: OnceCell<String> = OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| async {
+            argon2_pool::hash(HashCost::Password, &secret::generate(Kind::Csrf)).await
+        })
+        .await
+        .cloned()
+        // A saturated pool refuses the verification that follows just as fast.
+        .unwrap_or_default()
 }
 
-/// The account if `password` is its password. Argon2 runs on the bounded verifier pool.
+/// The account if `password` is its password. Argon2 runs on the bounded pool.
 pub async fn check_password(
     store: &Store,
     username: &str,
@@ -32,11 +40,12 @@ pub async fn check_password(
         return Ok(None);
     }
     let user = users::find_by_username(store, username).await?;
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_password_hash().to_string());
-    let ok = crate::oauth::hash_verifier::verify(password, &hash).await;
+    let hash = match &user {
+        Some(u) => u.password_hash.clone(),
+        None => dummy_password_hash().await,
+    };
+    // A saturated pool refuses the sign-in like a wrong password (and it is counted as one).
+    let ok = argon2_pool::verify(password, &hash).await.unwrap_or(false);
     Ok(user.filter(|_| ok))
 }
 

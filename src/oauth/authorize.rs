@@ -179,7 +179,7 @@ pub async fn validate(
             ))
         }
     }
-    let code_challenge = check_pkce(params, &client).map_err(|d| fail(ErrorCode::InvalidRequest, d))?;
+    let code_challenge = Some(check_pkce(params).map_err(|d| fail(ErrorCode::InvalidRequest, d))?);
     let resource = match params.resource.as_deref() {
         None | Some("") => expected_resource.to_string(),
         Some(r) if resource::same_resource(r, expected_resource) => expected_resource.to_string(),
@@ -208,21 +208,21 @@ pub async fn validate(
     })
 }
 
-/// S256 only; required for public clients, optional for confidential ones (but checked when
-/// present). A challenge without a method means `plain` (RFC 7636 §4.3), which is refused.
-fn check_pkce(params: &AuthorizeParams, client: &ClientRecord) -> Result<Option<String>, &'static str> {
+/// S256, required for every client, confidential ones included (OAuth 2.1 §4.1.1 and the MCP
+/// authorization spec): a client secret authenticates the client, but only PKCE binds the code
+/// to the client instance that asked for it, so a code injected into or stolen from a
+/// confidential client's redirect is useless without the verifier. A challenge without a method
+/// means `plain` (RFC 7636 §4.3), which is refused.
+fn check_pkce(params: &AuthorizeParams) -> Result<String, &'static str> {
     let challenge = params.code_challenge.as_deref().filter(|s| !s.is_empty());
     let method = params.code_challenge_method.as_deref().filter(|s| !s.is_empty());
     match (challenge, method) {
-        (None, None) if client.is_public() => {
-            Err("code_challenge is required (PKCE with S256) for public clients")
-        }
-        (None, None) => Ok(None),
+        (None, None) => Err("code_challenge is required (PKCE with S256)"),
         (None, Some(_)) => Err("code_challenge_method given without code_challenge"),
         (Some(_), None) | (Some(_), Some("plain")) => {
             Err("code_challenge_method must be S256; plain is not supported")
         }
-        (Some(c), Some(pkce::S256)) if pkce::is_valid_s256_challenge(c) => Ok(Some(c.to_string())),
+        (Some(c), Some(pkce::S256)) if pkce::is_valid_s256_challenge(c) => Ok(c.to_string()),
         (Some(_), Some(pkce::S256)) => Err("code_challenge must be 43 base64url characters (S256)"),
         (Some(_), Some(_)) => Err("code_challenge_method must be S256"),
     }

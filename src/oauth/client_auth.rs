@@ -11,12 +11,14 @@
 //! so that the two take the same time.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use tokio::sync::OnceCell;
 
-use crate::secret;
+use super::argon2_pool;
+use crate::secret::{self, HashCost};
 use crate::storage::clients::{self, ClientRecord};
 use crate::storage::{Store, StoreError};
 
@@ -54,6 +56,10 @@ pub enum ClientAuthError {
     /// the same answer. `basic` says whether to add `WWW-Authenticate: Basic`.
     #[error("client authentication failed")]
     Failed { basic: bool },
+    /// The argon2 pool is saturated, so the secret could not be checked: 503, and not counted
+    /// as a failure (a client with the right secret must not be throttled for the server's load).
+    #[error(transparent)]
+    Busy(#[from] argon2_pool::Busy),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -173,9 +179,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A hash no secret matches, with the parameters real client secrets use, verified when the
 /// client is unknown so that "no such client" costs what "wrong secret" costs.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| secret::hash_client_secret(&secret::generate(secret::Kind::ClientSecret)))
+async fn dummy_hash() -> String {
+    static DUMMY: OnceCell<String> = OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| async {
+            argon2_pool::hash(
+                HashCost::ClientSecret,
+                &secret::generate(secret::Kind::ClientSecret),
+            )
+            .await
+        })
+        .await
+        .cloned()
+        // A saturated pool refuses the verification that follows just as fast.
+        .unwrap_or_default()
 }
 
 /// Checks the presented credentials; returns the client they prove.
@@ -196,10 +213,10 @@ pub async fn authenticate(
         },
         Presented::Basic { secret, .. } | Presented::Post { secret, .. } => {
             let Some(client) = client else {
-                let _ = verify_off_thread(secret.clone(), dummy_hash().to_string()).await;
+                verify_off_thread(secret.clone(), dummy_hash().await).await?;
                 return Err(failed);
             };
-            if verify_secret(cache, &client, secret, now).await && client.disabled_at.is_none() {
+            if verify_secret(cache, &client, secret, now).await? && client.disabled_at.is_none() {
                 Ok(client)
             } else {
                 Err(failed)
@@ -209,7 +226,12 @@ pub async fn authenticate(
 }
 
 /// The current hash, then the previous one while its rotation grace lasts.
-async fn verify_secret(cache: &SecretCache, client: &ClientRecord, secret: &str, now: i64) -> bool {
+async fn verify_secret(
+    cache: &SecretCache,
+    client: &ClientRecord,
+    secret: &str,
+    now: i64,
+) -> Result<bool, argon2_pool::Busy> {
     let previous = client
         .previous_secret_hash
         .as_deref()
@@ -222,28 +244,28 @@ async fn verify_secret(cache: &SecretCache, client: &ClientRecord, secret: &str,
         .collect();
     if candidates.is_empty() {
         // A public client presenting a secret: pay the same price as a wrong secret.
-        let _ = verify_off_thread(secret.to_string(), dummy_hash().to_string()).await;
-        return false;
+        verify_off_thread(secret.to_string(), dummy_hash().await).await?;
+        return Ok(false);
     }
     let digest = secret::digest(secret);
     if candidates
         .iter()
         .any(|phc| cache.remembers(&client.client_id, phc, &digest))
     {
-        return true;
+        return Ok(true);
     }
     for phc in candidates {
-        if verify_off_thread(secret.to_string(), phc.to_string()).await {
+        if verify_off_thread(secret.to_string(), phc.to_string()).await? {
             cache.remember(&client.client_id, phc, digest);
-            return true;
+            return Ok(true);
         }
     }
-    false
+    Ok(false)
 }
 
-/// Argon2 is CPU and memory work: it runs on the bounded pool of [`super::hash_verifier`].
-async fn verify_off_thread(secret: String, phc: String) -> bool {
-    super::hash_verifier::verify(&secret, &phc).await
+/// Argon2 is CPU and memory work: it runs on the bounded pool of [`argon2_pool`].
+async fn verify_off_thread(secret: String, phc: String) -> Result<bool, argon2_pool::Busy> {
+    argon2_pool::verify(&secret, &phc).await
 }
 
 #[cfg(test)]

@@ -237,14 +237,15 @@ fn check_code(
         (Some(_), None) => {
             return Err(OAuthError::invalid_request("code_verifier is required (PKCE)"));
         }
-        // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade
+        // PKCE is required for every client (see `authorize::check_pkce`), so no code is issued
+        // without a challenge; one stored without (from an older build) is refused rather than
+        // redeemed unprotected. RFC 9700 §4.8.2: a verifier for such a code is a downgrade
         // attempt (an attacker injecting a code obtained without PKCE).
-        (None, Some(_)) => {
+        (None, _) => {
             return Err(OAuthError::invalid_grant(
-                "code_verifier sent for an authorization request without code_challenge",
+                "the authorization code was issued without a code_challenge (PKCE is required)",
             ));
         }
-        (None, None) => {}
     }
     Ok(())
 }

@@ -13,10 +13,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::argon2_pool;
 use super::error::ErrorCode;
 use super::redirect_uri;
 use super::scope::ScopeSet;
-use crate::secret::{self, Kind};
+use crate::secret::{self, HashCost, Kind};
 use crate::storage::clients::{self, AuthMethod, NewClient, Registration};
 use crate::storage::{Store, StoreError};
 
@@ -64,6 +65,9 @@ pub struct RegistrationResponse {
 pub enum RegistrationError {
     #[error("{code}: {description}")]
     Invalid { code: ErrorCode, description: String },
+    /// The argon2 pool is saturated: answer 503 and let the client retry.
+    #[error(transparent)]
+    Busy(#[from] argon2_pool::Busy),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -160,14 +164,7 @@ pub async fn register(
         .is_confidential()
         .then(|| secret::generate(Kind::ClientSecret));
     let secret_hash = match &client_secret {
-        Some(s) => {
-            let s = s.clone();
-            Some(
-                tokio::task::spawn_blocking(move || secret::hash_client_secret(&s))
-                    .await
-                    .map_err(|e| StoreError::Sql(format!("hashing task failed: {e}")))?,
-            )
-        }
+        Some(s) => Some(argon2_pool::hash(HashCost::ClientSecret, s).await?),
         None => None,
     };
     clients::insert(

@@ -11,8 +11,9 @@ use crate::client::ClientAuth;
 use crate::clock;
 use crate::http::{AppState, Server, ServerConfig};
 use crate::login::clerk::Clerk;
+use crate::oauth::argon2_pool;
 use crate::oauth::scope::ScopeSet;
-use crate::secret::{self, Kind};
+use crate::secret::{self, HashCost, Kind};
 use crate::storage::clients::{self, AuthMethod, NewClient, Registration};
 use crate::storage::{migrations, users, DatabaseTarget, Store};
 
@@ -51,7 +52,7 @@ impl SelfTest {
             &store,
             "usr_verify",
             username,
-            &secret::hash_password(&password),
+            &argon2_pool::hash(HashCost::Password, &password).await?,
             now,
         )
         .await?;
@@ -62,7 +63,7 @@ impl SelfTest {
             &NewClient {
                 client_id: client_id.clone(),
                 client_name: CLIENT_NAME.into(),
-                secret_hash: Some(secret::hash_client_secret(&client_secret)),
+                secret_hash: Some(argon2_pool::hash(HashCost::ClientSecret, &client_secret).await?),
                 redirect_uris: vec![LOOPBACK_REDIRECT.into()],
                 scopes: ScopeSet::all(),
                 auth_method: AuthMethod::ClientSecretBasic,

@@ -231,6 +231,17 @@ impl TestServer {
     }
 }
 
+/// An HTTP client (no redirects) whose connections come from `source`, another loopback address
+/// such as `127.0.0.2`: a second client address without `--trust-proxy`.
+pub fn http_from(source: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(source.parse::<std::net::IpAddr>().expect("an IP address"))
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
 pub async fn json(resp: reqwest::Response) -> serde_json::Value {
     resp.json().await.expect("json body")
 }

@@ -13,9 +13,10 @@ use serde_json::json;
 use super::super::prompt;
 use super::super::{Context, Failure};
 use crate::clock;
+use crate::oauth::argon2_pool;
 use crate::oauth::redirect_uri::{self, CLAUDE_CALLBACKS};
 use crate::oauth::scope::{Scope, ScopeSet};
-use crate::secret::{self, Kind};
+use crate::secret::{self, HashCost, Kind};
 use crate::storage::clients::{self, AuthMethod, NewClient, Registration};
 use crate::storage::{users, Store};
 
@@ -162,13 +163,17 @@ pub async fn run(ctx: &Context, args: RegisterArgs) -> anyhow::Result<ExitCode> 
         .auth_method
         .is_confidential()
         .then(|| secret::generate(Kind::ClientSecret));
+    let secret_hash = match &client_secret {
+        Some(s) => Some(argon2_pool::hash(HashCost::ClientSecret, s).await?),
+        None => None,
+    };
     let now = clock::now();
     clients::insert(
         &store,
         &NewClient {
             client_id: client_id.clone(),
             client_name: answers.name.clone(),
-            secret_hash: client_secret.as_deref().map(secret::hash_client_secret),
+            secret_hash,
             redirect_uris: answers.redirect_uris.clone(),
             scopes: answers.scopes.clone(),
             auth_method: answers.auth_method,

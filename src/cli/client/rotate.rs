@@ -9,7 +9,8 @@ use serde_json::json;
 use super::super::output::json_time;
 use super::super::{Context, Failure};
 use crate::clock;
-use crate::secret::{self, Kind};
+use crate::oauth::argon2_pool;
+use crate::secret::{self, HashCost, Kind};
 use crate::storage::clients;
 
 #[derive(Debug, Args)]
@@ -43,14 +44,9 @@ pub async fn run(ctx: &Context, args: RotateArgs) -> anyhow::Result<ExitCode> {
         .filter(|g| !g.is_zero())
         .map(|g| now.saturating_add(clock::seconds(g)));
     let new_secret = secret::generate(Kind::ClientSecret);
-    let rotated = clients::rotate_secret(
-        &store,
-        &client.client_id,
-        &secret::hash_client_secret(&new_secret),
-        previous_valid_until,
-        now,
-    )
-    .await?;
+    let new_hash = argon2_pool::hash(HashCost::ClientSecret, &new_secret).await?;
+    let rotated =
+        clients::rotate_secret(&store, &client.client_id, &new_hash, previous_valid_until, now).await?;
     if !rotated {
         return Err(Failure::not_found(format!(
             "client `{}` was deleted meanwhile",
