@@ -197,7 +197,7 @@ async fn rollback_then_migrate_round_trips_the_schema() {
         .await
         .iter()
         .all(|t| t == "schema_migrations"));
-    db.cmd().arg("migrate").stdout("6 migration(s) applied").run();
+    db.cmd().arg("migrate").stdout("7 migration(s) applied").run();
     assert_eq!(schema(&db).await, original);
 }
 
