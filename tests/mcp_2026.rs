@@ -306,6 +306,25 @@ async fn an_mcp_name_with_surrounding_spaces_or_in_base64_is_accepted() {
 }
 
 #[tokio::test]
+async fn a_raw_non_ascii_mcp_name_is_400_header_mismatch_it_must_come_base64_encoded() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    let params = with_meta(json!({"name": "café", "arguments": {}}));
+    let r = c
+        .clone()
+        .with_header("mcp-protocol-version", MODERN)
+        .with_header("mcp-method", "tools/call")
+        .with_header("mcp-name", "café")
+        .post(body(ID, "tools/call", &params))
+        .await;
+    let e = assert_error(&r, 400, -32020);
+    assert!(
+        e["message"].as_str().unwrap().contains("invalid characters"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
 async fn a_meta_version_without_the_header_is_400_header_mismatch() {
     let t = TestServer::start().await;
     let c = t.user("alice").await.with_header("mcp-method", "tools/list");
