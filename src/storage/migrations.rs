@@ -38,7 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "operations", "0004_operations"),
     migration!(5, "memory_search", "0005_memory_search"),
     migration!(6, "token_tables_rowid", "0006_token_tables_rowid"),
-    migration!(7, "client_application_type", "0007_client_application_type"),
+    migration!(8, "client_application_type", "0008_client_application_type"),
 ];
 
 impl Migration {
