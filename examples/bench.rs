@@ -7,7 +7,8 @@
 //! drives it with 32 concurrent keep-alive connections from this process, one phase after
 //! another:
 //! - `GET /healthz` (the baseline every ratio is against);
-//! - authenticated MCP `tools/list` and `search_memories` over `BENCH_MEMORIES` (10,000) memories
+//! - authenticated MCP `tools/list` the 2025 way and the 2026-07-28 way (headers checked
+//!   against the body, `_meta`), and `search_memories` over `BENCH_MEMORIES` (10,000) memories
 //!   of the calling user, beside `BENCH_OTHER_MEMORIES` (40,000) of four other users;
 //! - the refresh grant for a public client;
 //! - the authorization-code exchange for one confidential client (argon2 remembered) and for
@@ -270,18 +271,27 @@ fn wanted(name: &str) -> bool {
     }
 }
 
-/// One MCP JSON-RPC request with a bearer token; true when it answered 200.
-async fn mcp_call(http: &reqwest::Client, url: &str, token: &str, body: String) -> bool {
-    let r = http
+/// The MCP headers of a 2025 request.
+const LEGACY_HEADERS: &[(&str, &str)] = &[("mcp-protocol-version", "2025-06-18")];
+
+/// One MCP JSON-RPC request with a bearer token and the MCP `headers`; true when it answered
+/// 200.
+async fn mcp_call(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> bool {
+    let mut request = http
         .post(url)
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-06-18")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+        .header("accept", "application/json, text/event-stream");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let r = request.body(body).send().await.unwrap();
     let ok = r.status() == 200;
     // Read the body: the response is not complete (nor the connection reusable) before.
     let _ = r.bytes().await;
@@ -441,9 +451,33 @@ async fn main() {
                 let (http, url, tokens) = (http.clone(), url.clone(), tokens.clone());
                 async move {
                     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.to_string();
-                    mcp_call(&http, &url, &tokens[w], body).await
+                    mcp_call(&http, &url, &tokens[w], LEGACY_HEADERS, body).await
                 }
             })
+            .await,
+        );
+    }
+    if wanted("tools/list") {
+        let (http, url, tokens) = (http.clone(), mcp_url.clone(), tokens.clone());
+        const HEADERS: &[(&str, &str)] = &[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/list"),
+        ];
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+        assert!(
+            mcp_call(&http, &url, &tokens[0], HEADERS, body.to_string()).await,
+            "the server answers 2026-07-28 tools/list"
+        );
+        phases.push(
+            run(
+                "MCP tools/list 2026-07-28 (authenticated)",
+                pid,
+                length,
+                move |w, _| {
+                    let (http, url, tokens) = (http.clone(), url.clone(), tokens.clone());
+                    async move { mcp_call(&http, &url, &tokens[w], HEADERS, body.to_string()).await }
+                },
+            )
             .await,
         );
     }
@@ -489,7 +523,7 @@ async fn main() {
                         let body = format!(
                             r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"search_memories","arguments":{{"query":"{query}","limit":10}}}}}}"#
                         );
-                        mcp_call(&http, &url, &tokens[w], body).await
+                        mcp_call(&http, &url, &tokens[w], LEGACY_HEADERS, body).await
                     }
                 },
             )

@@ -1,6 +1,7 @@
 //! The official MCP SDK clients against a real server on a loopback port: the TypeScript SDK
-//! (`tests/interop/node`, npm `@modelcontextprotocol/sdk`) and the Python SDK
-//! (`tests/interop/python`, PyPI `mcp`), pinned and installed by `tests/interop/install.sh`.
+//! (`tests/interop/node`, npm `@modelcontextprotocol/sdk` 1.x for MCP 2025-11-25 and
+//! `@modelcontextprotocol/client` 2.x for 2026-07-28) and the Python SDK (`tests/interop/python`,
+//! PyPI `mcp`), pinned and installed by `tests/interop/install.sh`.
 //!
 //! Two runs per SDK: with a minted access token (the MCP part: initialize, tools/list, the tools
 //! with their output schemas validated by the SDK), and the whole OAuth flow from a bare 401 to
@@ -39,6 +40,24 @@ fn node_flow() -> Option<Command> {
     }
     let mut cmd = Command::new("node");
     cmd.arg("flow.mjs").current_dir(dir);
+    Some(cmd)
+}
+
+/// `node flow2026.mjs` (the v2 client) with `versionNegotiation` `negotiation` (`auto` or
+/// `pin`), or `None` (after saying why) when the package is not installed.
+fn node_flow_2026(negotiation: &str) -> Option<Command> {
+    let dir = interop_dir().join("node");
+    if !dir.join("node_modules/@modelcontextprotocol/client").is_dir() {
+        println!(
+            "SKIPPED: {} has no @modelcontextprotocol/client; run tests/interop/install.sh",
+            dir.display()
+        );
+        return None;
+    }
+    let mut cmd = Command::new("node");
+    cmd.arg("flow2026.mjs")
+        .current_dir(dir)
+        .env("MCP_OAUTH_INTEROP_NEGOTIATION", negotiation);
     Some(cmd)
 }
 
@@ -118,7 +137,7 @@ async fn typescript_sdk_client_uses_every_kind_of_tool_with_a_bearer_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_sdk_client_probes_discover_then_initializes_and_uses_the_tools() {
+async fn python_sdk_client_lands_on_2026_07_28_by_default_and_uses_the_tools() {
     let Some(cmd) = python_flow() else { return };
     let t = TestServer::start().await;
     let token = t.token("py-user", ALL_SCOPES).await;
@@ -136,6 +155,30 @@ async fn typescript_sdk_client_completes_the_oauth_flow_from_a_bare_401_to_revoc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_client_completes_the_oauth_flow_from_a_bare_401_to_revocation() {
     let Some(cmd) = python_flow() else { return };
+    let t = TestServer::start().await;
+    add_user(&t).await;
+    run(cmd, &t, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typescript_sdk_v2_client_in_auto_mode_lands_on_2026_07_28_without_initialize() {
+    let Some(cmd) = node_flow_2026("auto") else { return };
+    let t = TestServer::start().await;
+    let token = t.token("ts2-user", ALL_SCOPES).await;
+    run(cmd, &t, Some(&token)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typescript_sdk_v2_client_in_auto_mode_completes_the_oauth_flow_on_2026_07_28() {
+    let Some(cmd) = node_flow_2026("auto") else { return };
+    let t = TestServer::start().await;
+    add_user(&t).await;
+    run(cmd, &t, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typescript_sdk_v2_client_pinned_to_2026_07_28_completes_the_oauth_flow() {
+    let Some(cmd) = node_flow_2026("pin") else { return };
     let t = TestServer::start().await;
     add_user(&t).await;
     run(cmd, &t, None).await;

@@ -736,3 +736,43 @@ async fn upper_case_loopback_redirect_uri_neither_registers_nor_matches_another_
     }
     assert_eq!(s.grant_rows().await, 0);
 }
+
+#[tokio::test]
+async fn every_error_redirect_carries_iss_equal_to_the_issuer_once() {
+    // MCP 2026-07-28 / RFC 9207: `iss` on authorization error responses too, so a client can
+    // tell which server sent the error (mix-up attacks) before acting on it.
+    let s = TestServer::start().await;
+    let c = s.public_client(&[REDIRECT]).await;
+    let mut signed_in = s.signed_in("alice").await;
+    let mut anonymous = Browser::new(&s.issuer);
+    let cases = [
+        (
+            &mut signed_in,
+            url_with(
+                &s,
+                c.client_id(),
+                REDIRECT,
+                &[("resource", "https://other.example/api/mcp")],
+            ),
+            "invalid_target",
+        ),
+        (
+            &mut anonymous,
+            url_with(&s, c.client_id(), REDIRECT, &[("prompt", "none")]),
+            "login_required",
+        ),
+    ];
+    for (browser, url, error) in cases {
+        let page = browser.get(&url).await.unwrap();
+        assert_eq!(page.status, 302, "{error}");
+        let location = page.location().unwrap();
+        assert_eq!(query_param(location, "error").as_deref(), Some(error));
+        assert_eq!(
+            query_param(location, "iss").as_deref(),
+            Some(s.issuer.as_str()),
+            "{location}"
+        );
+        assert_eq!(location.matches("iss=").count(), 1, "{location}");
+        assert_eq!(query_param(location, "state").as_deref(), Some("s1"));
+    }
+}

@@ -292,3 +292,98 @@ async fn registration_turned_off_answers_404_json_and_metadata_omits_it() {
     .await;
     assert!(meta.get("registration_endpoint").is_none());
 }
+
+/// The `application_type` column of the client `client_id`.
+async fn stored_application_type(s: &TestServer, client_id: &str) -> Option<String> {
+    let conn = s.store.connection().await.unwrap();
+    let mut rows = conn
+        .query(
+            "SELECT application_type FROM oauth_clients WHERE client_id = ?1",
+            [client_id],
+        )
+        .await
+        .unwrap();
+    rows.next().await.unwrap().unwrap().get(0).unwrap()
+}
+
+#[tokio::test]
+async fn application_type_native_with_a_loopback_redirect_is_stored_and_echoed() {
+    let s = TestServer::start().await;
+    let r = register(&s, json!({"redirect_uris": ["http://127.0.0.1:33418/callback"], "client_name": "CLI", "token_endpoint_auth_method": "none", "application_type": "native"})).await;
+    assert_eq!(r.status(), 201);
+    let b = json(r).await;
+    assert_eq!(b["application_type"], "native");
+    let id = b["client_id"].as_str().unwrap();
+    assert_eq!(stored_application_type(&s, id).await.as_deref(), Some("native"));
+}
+
+#[tokio::test]
+async fn application_type_web_with_a_public_https_redirect_is_stored_and_echoed() {
+    let s = TestServer::start().await;
+    let r = register(
+        &s,
+        json!({"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"], "application_type": "web"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let b = json(r).await;
+    assert_eq!(b["application_type"], "web");
+    let id = b["client_id"].as_str().unwrap();
+    assert_eq!(stored_application_type(&s, id).await.as_deref(), Some("web"));
+}
+
+#[tokio::test]
+async fn a_web_client_cannot_register_a_localhost_redirect() {
+    let s = TestServer::start().await;
+    for uri in ["http://localhost:3030/callback", "https://127.0.0.1/cb"] {
+        let r = register(&s, json!({"redirect_uris": [uri], "application_type": "web"})).await;
+        assert_eq!(r.status(), 400, "{uri}");
+        let b = json(r).await;
+        assert_eq!(b["error"], "invalid_redirect_uri", "{uri}");
+        assert!(b["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("web application"));
+    }
+}
+
+#[tokio::test]
+async fn a_native_client_cannot_register_a_remote_https_redirect() {
+    let s = TestServer::start().await;
+    let r = register(&s, json!({"redirect_uris": ["http://127.0.0.1/cb", "https://app.example/cb"], "application_type": "native"})).await;
+    assert_eq!(r.status(), 400);
+    let b = json(r).await;
+    assert_eq!(b["error"], "invalid_redirect_uri");
+    assert!(b["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("native application"));
+}
+
+#[tokio::test]
+async fn without_application_type_loopback_and_https_redirects_both_register_as_before() {
+    let s = TestServer::start().await;
+    let r = register(&s, json!({"redirect_uris": ["http://localhost:3030/callback", "https://claude.ai/api/mcp/auth_callback"]})).await;
+    assert_eq!(r.status(), 201);
+    let b = json(r).await;
+    assert!(
+        b.get("application_type").is_none(),
+        "nothing echoed that was not sent: {b}"
+    );
+    let id = b["client_id"].as_str().unwrap();
+    assert_eq!(stored_application_type(&s, id).await, None);
+}
+
+#[tokio::test]
+async fn an_unknown_application_type_is_invalid_client_metadata() {
+    let s = TestServer::start().await;
+    for value in [json!("desktop"), json!(1)] {
+        let r = register(
+            &s,
+            json!({"redirect_uris": [REDIRECT], "application_type": value}),
+        )
+        .await;
+        assert_eq!(r.status(), 400, "{value}");
+        assert_eq!(json(r).await["error"], "invalid_client_metadata", "{value}");
+    }
+}

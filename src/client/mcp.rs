@@ -1,5 +1,6 @@
 //! Calling `/api/mcp` as an MCP client does: JSON-RPC 2.0 over POST with a bearer token
-//! (MCP Streamable HTTP, JSON responses).
+//! (MCP Streamable HTTP, JSON responses), the 2025 way (after `initialize`) or the stateless
+//! 2026-07-28 way (headers mirroring the body, `_meta` on every request).
 
 use serde_json::{json, Value};
 
@@ -7,6 +8,8 @@ use super::FlowError;
 
 /// The protocol version this client asks for in `initialize`.
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
+/// The stateless revision [`McpClient::rpc_2026`] speaks.
+pub const MODERN_PROTOCOL_VERSION: &str = "2026-07-28";
 
 /// One answer of the MCP endpoint, read whole.
 #[derive(Debug, Clone)]
@@ -77,16 +80,53 @@ impl McpClient {
         }
     }
 
-    /// Sends one JSON-RPC request (id 1) and reads the answer, whatever its status.
+    /// Sends one JSON-RPC request (id 1) the 2025 way and reads the answer, whatever its status.
     pub async fn rpc(&self, method: &str, params: Value) -> Result<McpReply, FlowError> {
+        self.send(method, params, &[("mcp-protocol-version", PROTOCOL_VERSION)])
+            .await
+    }
+
+    /// Sends one JSON-RPC request (id 1) the 2026-07-28 way: `_meta` with the version and
+    /// (empty) client capabilities added to `params`, and the `MCP-Protocol-Version`,
+    /// `Mcp-Method` and (for `tools/call`) `Mcp-Name` headers.
+    pub async fn rpc_2026(&self, method: &str, mut params: Value) -> Result<McpReply, FlowError> {
+        let name = params.get("name").and_then(Value::as_str).map(str::to_string);
+        if let Value::Object(p) = &mut params {
+            p.insert(
+                "_meta".into(),
+                json!({
+                    "io.modelcontextprotocol/protocolVersion": MODERN_PROTOCOL_VERSION,
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                    "io.modelcontextprotocol/clientInfo": { "name": "mcp-oauth", "version": env!("CARGO_PKG_VERSION") },
+                }),
+            );
+        }
+        let mut headers = vec![
+            ("mcp-protocol-version", MODERN_PROTOCOL_VERSION),
+            ("mcp-method", method),
+        ];
+        if method == "tools/call" {
+            headers.push(("mcp-name", name.as_deref().unwrap_or("")));
+        }
+        self.send(method, params, &headers).await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        params: Value,
+        headers: &[(&str, &str)],
+    ) -> Result<McpReply, FlowError> {
         let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
         let mut req = self
             .http
             .post(&self.endpoint)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", PROTOCOL_VERSION)
             .body(body.to_string());
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }

@@ -3,9 +3,11 @@
 //!
 //! The order of checks is deliberate: method (405), `Origin` (403, DNS-rebinding protection,
 //! before anything else is looked at), bearer token (401 — always 401 for a token that is not
-//! good, never a 5xx, because the TypeScript SDK refreshes only after a 401), then
-//! `MCP-Protocol-Version` (400), content type (415) and body size (413). Only then does
-//! [`crate::mcp::handle_message`] see the body. Database failures are 503.
+//! good, never a 5xx, because the TypeScript SDK refreshes only after a 401), then content type
+//! (415) and body size (413). Only then does [`crate::mcp::handle_message`] see the body with
+//! the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers: which revision answers, and
+//! its 400s (-32020, -32022, which echo the request id), are decided there. Database failures
+//! are 503.
 //!
 //! Stateless: no `Mcp-Session-Id` is issued, GET (no server-initiated stream) and DELETE (no
 //! session to end) are 405.
@@ -23,10 +25,10 @@ use super::response::{self, HttpResponse};
 use super::state::AppState;
 use crate::clock;
 use crate::mcp::jsonrpc::{self, ErrorObject, INVALID_REQUEST};
-use crate::mcp::{self, protocol, McpOutcome};
+use crate::mcp::{self, Header, McpOutcome, TransportHeaders};
 use crate::oauth::bearer::{BearerError, Principal};
 use crate::oauth::metadata::protected_resource_metadata_url;
-use crate::oauth::scope::{Scope, ScopeSet};
+use crate::oauth::scope::ScopeSet;
 
 pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
     if req.method() == Method::OPTIONS {
@@ -51,18 +53,6 @@ async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse 
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    if let Some(version) = req.headers().get("mcp-protocol-version") {
-        let version = version.to_str().unwrap_or("").trim();
-        if !protocol::is_supported(version) {
-            return transport_error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "Unsupported MCP-Protocol-Version: {version:?}; supported: {}",
-                    protocol::SUPPORTED_VERSIONS.join(", ")
-                ),
-            );
-        }
-    }
     if let Some(content_type) = body::header(&req, header::CONTENT_TYPE) {
         let essence = content_type.split(';').next().unwrap_or("").trim();
         if !essence.eq_ignore_ascii_case("application/json") {
@@ -72,6 +62,7 @@ async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse 
             );
         }
     }
+    let headers = transport_headers(&req);
     let limit = state.config.max_body_bytes;
     let bytes = match body::read_limited(req.into_body(), limit).await {
         Ok(b) => b,
@@ -85,15 +76,26 @@ async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse 
             return transport_error(StatusCode::BAD_REQUEST, "Could not read the request body")
         }
     };
-    match mcp::handle_message(&state.store, &principal, &bytes, clock::now()).await {
+    match mcp::handle_message(&state.store, &principal, &headers, &bytes, clock::now()).await {
         Ok(McpOutcome::Reply(r)) => response::json_no_store(StatusCode::OK, &r),
         Ok(McpOutcome::Rejected(r)) => response::json_no_store(StatusCode::BAD_REQUEST, &r),
+        Ok(McpOutcome::NotFound(r)) => response::json_no_store(StatusCode::NOT_FOUND, &r),
         Ok(McpOutcome::Accepted) => response::empty(StatusCode::ACCEPTED),
-        Ok(McpOutcome::InsufficientScope { required }) => insufficient_scope(state, required),
+        Ok(McpOutcome::InsufficientScope { required }) => insufficient_scope(state, &required),
         Err(e) => {
             tracing::warn!(error = %e, "MCP request failed: database error");
             response::unavailable()
         }
+    }
+}
+
+/// The headers the MCP revisions read; which of them matter is theirs to decide.
+fn transport_headers<B>(req: &Request<B>) -> TransportHeaders {
+    let raw = |name: &str| Header::from_raw(req.headers().get(name).map(HeaderValue::as_bytes));
+    TransportHeaders {
+        protocol_version: raw("mcp-protocol-version"),
+        method: raw("mcp-method"),
+        name: raw("mcp-name"),
     }
 }
 
@@ -157,14 +159,20 @@ fn unauthorized(state: &AppState, token_sent: bool) -> HttpResponse {
     with_challenge(StatusCode::UNAUTHORIZED, &body, &challenge)
 }
 
-/// 403 naming the scope the call needs (RFC 6750 §3.1), so a client can ask for it.
-fn insufficient_scope(state: &AppState, required: Scope) -> HttpResponse {
+/// 403 naming, in one challenge, every scope the call needs (RFC 6750 §3.1; MCP 2026-07-28
+/// "Scope Challenge Handling"), so a client can ask for them all at once.
+fn insufficient_scope(state: &AppState, required: &ScopeSet) -> HttpResponse {
     let metadata = protected_resource_metadata_url(&state.config.issuer);
-    let description = format!("This tool needs the {required} scope");
+    let noun = if required.iter().count() == 1 {
+        "scope"
+    } else {
+        "scopes"
+    };
+    let description = format!("This tool needs the {required} {noun}");
     let challenge = format!(
         "Bearer error=\"insufficient_scope\", scope=\"{required}\", resource_metadata=\"{metadata}\", error_description=\"{description}\""
     );
-    let body = json!({ "error": "insufficient_scope", "scope": required.as_str(), "error_description": description });
+    let body = json!({ "error": "insufficient_scope", "scope": required.to_string(), "error_description": description });
     with_challenge(StatusCode::FORBIDDEN, &body, &challenge)
 }
 

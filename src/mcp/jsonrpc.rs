@@ -10,6 +10,12 @@ pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
+/// MCP 2026-07-28: an `MCP-Protocol-Version`, `Mcp-Method` or `Mcp-Name` header is missing,
+/// unreadable, or disagrees with the body (HTTP 400).
+pub const HEADER_MISMATCH: i64 = -32020;
+/// MCP 2026-07-28: the requested protocol version is not one this server speaks (HTTP 400,
+/// `data.supported` and `data.requested`).
+pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
 
 /// One incoming message, classified.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +37,9 @@ pub enum Message {
 pub struct ErrorObject {
     pub code: i64,
     pub message: String,
+    /// Boxed: rarely present, and it would otherwise double the size of every `Response`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Box<Value>>,
 }
 
 impl ErrorObject {
@@ -38,7 +47,13 @@ impl ErrorObject {
         ErrorObject {
             code,
             message: message.into(),
+            data: None,
         }
+    }
+
+    pub fn with_data(mut self, data: Value) -> ErrorObject {
+        self.data = Some(Box::new(data));
+        self
     }
 }
 

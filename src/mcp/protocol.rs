@@ -1,57 +1,85 @@
-//! The MCP lifecycle and method dispatch (MCP 2025-11-25 "Lifecycle", "Tools"; also speaking
-//! 2025-06-18 and 2025-03-26).
+//! The one dispatcher behind every MCP revision: what each method does (MCP 2025-11-25
+//! "Lifecycle", "Tools"; MCP 2026-07-28 "Discover", "Tools").
+//!
+//! Which methods exist, how a request is validated and how an answer is wrapped are the wire
+//! layers' business ([`super::wire`]); this module and the tools never learn which revision
+//! called them. Results that depend only on the build and the token's scopes (`tools/list`,
+//! `server/discover`) come back as markers the wire layer renders from text prepared once per
+//! process.
 //!
 //! The server is stateless: no `Mcp-Session-Id` is issued, and every request stands on its own
 //! bearer token. `initialize` only negotiates; it creates nothing.
 
 use serde_json::{json, Value};
 
-use super::jsonrpc::{ErrorObject, INVALID_PARAMS, METHOD_NOT_FOUND};
+use super::jsonrpc::{ErrorObject, INVALID_PARAMS};
 use super::tools::{self, CallError};
+use super::version;
 use crate::oauth::bearer::Principal;
-use crate::oauth::scope::Scope;
+use crate::oauth::scope::ScopeSet;
 use crate::storage::{Store, StoreError};
 
-/// The protocol versions this server speaks, newest first.
-pub const SUPPORTED_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
-/// What a request without an `MCP-Protocol-Version` header is taken to speak (MCP 2025-06-18
-/// "Protocol Version Header": the server SHOULD assume 2025-03-26).
-pub const VERSION_WHEN_ABSENT: &str = "2025-03-26";
-
-pub fn is_supported(version: &str) -> bool {
-    SUPPORTED_VERSIONS.contains(&version)
+/// Every method some revision offers. A wire layer maps a method name to one of these only if
+/// its revision has that method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Legacy only: version negotiation.
+    Initialize,
+    /// Legacy only (removed in 2026-07-28).
+    Ping,
+    /// Modern only: what the server speaks and offers.
+    Discover,
+    ListTools,
+    CallTool,
 }
 
-/// The version `initialize` answers with: the client's if supported, else our newest.
-pub fn negotiate(requested: &str) -> &'static str {
-    SUPPORTED_VERSIONS
-        .iter()
-        .find(|v| **v == requested)
-        .copied()
-        .unwrap_or(SUPPORTED_VERSIONS[0])
+impl Method {
+    pub fn from_name(name: &str) -> Option<Method> {
+        Some(match name {
+            "initialize" => Method::Initialize,
+            "ping" => Method::Ping,
+            "server/discover" => Method::Discover,
+            "tools/list" => Method::ListTools,
+            "tools/call" => Method::CallTool,
+            _ => return None,
+        })
+    }
 }
 
-const INSTRUCTIONS: &str = "Your personal memory. Use add_memory to remember a fact or note, \
+pub const INSTRUCTIONS: &str = "Your personal memory. Use add_memory to remember a fact or note, \
 search_memories to find memories by words, list_memories to browse the newest. The knowledge-graph \
 tools (create_entities, create_relations, add_observations, read_graph, search_nodes, open_nodes \
 and the delete_* tools) keep people, things and how they relate.";
+
+/// Who answers: `serverInfo` of `initialize`, and `_meta["io.modelcontextprotocol/serverInfo"]`
+/// of every 2026-07-28 result.
+pub fn server_info() -> Value {
+    json!({
+        "name": "mcp-oauth",
+        "title": "MCP memory",
+        "version": env!("CARGO_PKG_VERSION"),
+    })
+}
 
 /// What a request comes to.
 #[derive(Debug)]
 pub enum Reply {
     Result(Value),
-    /// A result rendered once per process (`tools/list`).
-    Prerendered(&'static serde_json::value::RawValue),
+    /// The `tools/list` answer for the caller's scopes, rendered by the wire layer from text
+    /// prepared once per process.
+    ToolList,
+    /// The `server/discover` answer, likewise prepared once.
+    Discover,
     Error(ErrorObject),
-    /// The token lacks the scope this call needs: HTTP 403, not a JSON-RPC answer.
-    InsufficientScope(Scope),
+    /// The token lacks scopes this call needs: HTTP 403, not a JSON-RPC answer.
+    InsufficientScope(ScopeSet),
 }
 
-/// Answers one request.
+/// Answers one request for `method`, with `params` as the client sent them.
 pub async fn dispatch(
     store: &Store,
     principal: &Principal,
-    method: &str,
+    method: Method,
     params: Option<Value>,
     now: i64,
 ) -> Result<Reply, StoreError> {
@@ -61,16 +89,11 @@ pub async fn dispatch(
         Some(_) => return Ok(invalid_params("params must be an object")),
     };
     match method {
-        "initialize" => Ok(initialize(&params)),
-        "ping" => Ok(Reply::Result(json!({}))),
-        "tools/list" => Ok(Reply::Prerendered(tools::list_result(&principal.scopes))),
-        "tools/call" => call_tool(store, principal, params, now).await,
-        // `server/discover` is probed by newer clients before `initialize`; they fall back to
-        // `initialize` on a JSON-RPC error, which this is.
-        _ => Ok(Reply::Error(ErrorObject::new(
-            METHOD_NOT_FOUND,
-            format!("Method not found: {method}"),
-        ))),
+        Method::Initialize => Ok(initialize(&params)),
+        Method::Ping => Ok(Reply::Result(json!({}))),
+        Method::Discover => Ok(Reply::Discover),
+        Method::ListTools => Ok(Reply::ToolList),
+        Method::CallTool => call_tool(store, principal, params, now).await,
     }
 }
 
@@ -83,13 +106,9 @@ fn initialize(params: &Value) -> Reply {
         return invalid_params("initialize: params.protocolVersion (a string) is required");
     };
     Reply::Result(json!({
-        "protocolVersion": negotiate(requested),
+        "protocolVersion": version::negotiate_legacy(requested),
         "capabilities": { "tools": { "listChanged": false } },
-        "serverInfo": {
-            "name": "mcp-oauth",
-            "title": "MCP memory",
-            "version": env!("CARGO_PKG_VERSION"),
-        },
+        "serverInfo": server_info(),
         "instructions": INSTRUCTIONS,
     }))
 }
@@ -110,7 +129,7 @@ async fn call_tool(
     match tools::call(store, principal, &name, arguments, now).await {
         Ok(result) => Ok(Reply::Result(result)),
         Err(e @ CallError::UnknownTool(_)) => Ok(invalid_params(e.to_string())),
-        Err(CallError::InsufficientScope(scope)) => Ok(Reply::InsufficientScope(scope)),
+        Err(CallError::InsufficientScope(scopes)) => Ok(Reply::InsufficientScope(scopes)),
         Err(CallError::Store(e)) => Err(e),
     }
 }
@@ -118,14 +137,6 @@ async fn call_tool(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_supported_version_is_echoed_and_any_other_gets_the_newest() {
-        assert_eq!(negotiate("2025-03-26"), "2025-03-26");
-        assert_eq!(negotiate("2025-06-18"), "2025-06-18");
-        assert_eq!(negotiate("2024-11-05"), "2025-11-25");
-        assert_eq!(negotiate("banana"), "2025-11-25");
-    }
 
     #[test]
     fn initialize_requires_a_protocol_version() {
@@ -136,5 +147,13 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_legacy_initialize_asking_for_2026_07_28_gets_2025_11_25() {
+        let Reply::Result(r) = initialize(&json!({"protocolVersion": "2026-07-28"})) else {
+            panic!("initialize failed");
+        };
+        assert_eq!(r["protocolVersion"], "2025-11-25");
     }
 }

@@ -9,8 +9,15 @@
 //! loopback http URIs that are the same string once their ports are removed. A URI whose scheme or
 //! host is not lower case is refused at registration (the stored string is the one compared, and
 //! the URL parser would otherwise see `HTTP://LOCALHOST` as the loopback host a browser goes to).
+//! A client that registers with an `application_type` (MCP 2026-07-28 asks for it) is held to
+//! the rule of its kind ([`validate_for`]), the OpenID Connect Registration §2 rules within
+//! MCP's own "https or localhost": `native` redirects only to an `http` loopback address, `web`
+//! only to `https` on a host that is not a loopback name. A client that gives none keeps the
+//! rule above, so clients written before the field existed keep working.
 
 use url::Url;
+
+use crate::storage::clients::ApplicationType;
 
 /// Why a redirect URI cannot be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +42,12 @@ pub enum RedirectUriError {
     TooLong(String),
     #[error("redirect URI `{given}` must have a lower-case scheme and host: register `{lower}`")]
     NotLowerCase { given: String, lower: String },
+    #[error(
+        "redirect URI `{0}` is not for a native application: use http:// on 127.0.0.1, [::1] or localhost"
+    )]
+    NotNative(String),
+    #[error("redirect URI `{0}` is not for a web application: use https:// on a host other than localhost")]
+    NotWeb(String),
 }
 
 pub const MAX_LEN: usize = 2000;
@@ -97,6 +110,22 @@ fn lower_cased_scheme_and_host(uri: &str) -> Option<String> {
         Some(format!("{}{}", head.to_ascii_lowercase(), &uri[head.len()..]))
     } else {
         None
+    }
+}
+
+/// [`validate`], then the rule of the client's `application_type` when it gave one.
+pub fn validate_for(uri: &str, application_type: Option<ApplicationType>) -> Result<&str, RedirectUriError> {
+    validate(uri)?;
+    let Some(kind) = application_type else {
+        return Ok(uri);
+    };
+    let parsed = Url::parse(uri).map_err(|_| RedirectUriError::NotAbsolute(uri.into()))?;
+    let loopback = is_loopback_host(&parsed);
+    match kind {
+        ApplicationType::Native if parsed.scheme() == "http" && loopback => Ok(uri),
+        ApplicationType::Native => Err(RedirectUriError::NotNative(uri.into())),
+        ApplicationType::Web if parsed.scheme() == "https" && !loopback => Ok(uri),
+        ApplicationType::Web => Err(RedirectUriError::NotWeb(uri.into())),
     }
 }
 
@@ -220,6 +249,39 @@ mod tests {
         ));
         assert!(matches!(
             validate("http://localhost.evil.example/cb"),
+            Err(RedirectUriError::InsecureScheme(_))
+        ));
+    }
+
+    #[test]
+    fn native_clients_redirect_to_loopback_and_web_clients_to_public_https() {
+        let native = Some(ApplicationType::Native);
+        let web = Some(ApplicationType::Web);
+        for ok in [
+            "http://127.0.0.1:33418/callback",
+            "http://[::1]/cb",
+            "http://localhost/cb",
+        ] {
+            assert_eq!(validate_for(ok, native), Ok(ok));
+            assert!(
+                matches!(validate_for(ok, web), Err(RedirectUriError::NotWeb(_))),
+                "{ok}"
+            );
+            assert_eq!(validate_for(ok, None), Ok(ok));
+        }
+        let public = "https://claude.ai/api/mcp/auth_callback";
+        assert_eq!(validate_for(public, web), Ok(public));
+        assert_eq!(validate_for(public, None), Ok(public));
+        assert!(matches!(
+            validate_for(public, native),
+            Err(RedirectUriError::NotNative(_))
+        ));
+        assert!(matches!(
+            validate_for("https://localhost/cb", web),
+            Err(RedirectUriError::NotWeb(_))
+        ));
+        assert!(matches!(
+            validate_for("http://evil.example/cb", native),
             Err(RedirectUriError::InsecureScheme(_))
         ));
     }

@@ -9,6 +9,10 @@
 //! - Empty-string URLs (`"client_uri": ""`) make strict clients fail to parse the response, so
 //!   no optional URL is echoed unless it is a non-empty absolute URL.
 //! - Loopback `http://` redirect URIs (any port) are what native clients register.
+//! - MCP 2026-07-28 deprecates this endpoint in favour of Client ID Metadata Documents but
+//!   older clients still need it. It asks clients to send `application_type` (`native` or
+//!   `web`): the value is stored, echoed, and decides which redirect URIs are allowed
+//!   ([`redirect_uri::validate_for`]); without it the rules are those every client had before.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,7 +22,7 @@ use super::error::ErrorCode;
 use super::redirect_uri;
 use super::scope::ScopeSet;
 use crate::secret::{self, HashCost, Kind};
-use crate::storage::clients::{self, AuthMethod, NewClient, Registration};
+use crate::storage::clients::{self, ApplicationType, AuthMethod, NewClient, Registration};
 use crate::storage::{Store, StoreError};
 
 /// The request body; fields of unexpected types are reported, unknown fields ignored.
@@ -35,6 +39,7 @@ pub struct RegistrationRequest {
     pub logo_uri: Option<Value>,
     pub software_id: Option<Value>,
     pub software_version: Option<Value>,
+    pub application_type: Option<Value>,
 }
 
 /// RFC 7591 §3.2.1.
@@ -59,6 +64,8 @@ pub struct RegistrationResponse {
     pub software_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub software_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<ApplicationType>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,12 +99,22 @@ pub struct ValidRegistration {
     pub grant_types: Vec<String>,
     pub response_types: Vec<String>,
     pub scopes: ScopeSet,
+    pub application_type: Option<ApplicationType>,
 }
 
 /// The metadata checks of RFC 7591 §2 and §3.2.2, with no side effect: the request as the
 /// server will store it, or the `invalid_redirect_uri` / `invalid_client_metadata` answer.
 pub fn validate(request: &RegistrationRequest) -> Result<ValidRegistration, RegistrationError> {
-    let redirect_uris = redirect_uris(request.redirect_uris.as_ref())?;
+    let application_type = match request.application_type.as_ref() {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(ApplicationType::parse(s).ok_or_else(|| {
+            invalid_metadata(format!(
+                "application_type `{s}` is not supported; use native or web"
+            ))
+        })?),
+        Some(_) => return Err(invalid_metadata("application_type must be a string")),
+    };
+    let redirect_uris = redirect_uris(request.redirect_uris.as_ref(), application_type)?;
     let client_name = client_name(request.client_name.as_ref())?;
     let auth_method = match request.token_endpoint_auth_method.as_ref() {
         None | Some(Value::Null) => AuthMethod::ClientSecretPost,
@@ -142,6 +159,7 @@ pub fn validate(request: &RegistrationRequest) -> Result<ValidRegistration, Regi
         grant_types,
         response_types,
         scopes,
+        application_type,
     })
 }
 
@@ -158,6 +176,7 @@ pub async fn register(
         grant_types,
         response_types,
         scopes,
+        application_type,
     } = validate(request)?;
     let client_id = secret::generate(Kind::ClientId);
     let client_secret = auth_method
@@ -167,7 +186,7 @@ pub async fn register(
         Some(s) => Some(argon2_pool::hash(HashCost::ClientSecret, s).await?),
         None => None,
     };
-    clients::insert(
+    clients::insert_with_application_type(
         store,
         &NewClient {
             client_id: client_id.clone(),
@@ -180,6 +199,7 @@ pub async fn register(
             registration: Registration::Dynamic,
             created_at: now,
         },
+        application_type,
     )
     .await?;
     Ok(RegistrationResponse {
@@ -197,10 +217,14 @@ pub async fn register(
         logo_uri: optional_url(request.logo_uri.as_ref()),
         software_id: optional_text(request.software_id.as_ref()),
         software_version: optional_text(request.software_version.as_ref()),
+        application_type,
     })
 }
 
-fn redirect_uris(value: Option<&Value>) -> Result<Vec<String>, RegistrationError> {
+fn redirect_uris(
+    value: Option<&Value>,
+    application_type: Option<ApplicationType>,
+) -> Result<Vec<String>, RegistrationError> {
     let invalid_uri = |d: String| RegistrationError::Invalid {
         code: ErrorCode::InvalidRedirectUri,
         description: d,
@@ -215,7 +239,7 @@ fn redirect_uris(value: Option<&Value>) -> Result<Vec<String>, RegistrationError
         return Err(invalid_uri(format!("at most {MAX_REDIRECT_URIS} redirect_uris")));
     }
     for uri in &list {
-        redirect_uri::validate(uri).map_err(|e| invalid_uri(e.to_string()))?;
+        redirect_uri::validate_for(uri, application_type).map_err(|e| invalid_uri(e.to_string()))?;
     }
     let mut unique = list;
     unique.dedup();

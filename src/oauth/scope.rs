@@ -3,6 +3,11 @@
 //! Scope strings are split on whitespace; empty and unknown entries are dropped rather than
 //! refused, because real clients add scopes we do not serve (Claude.ai sends `offline_access`).
 //! When nothing known remains, the client's registered scopes apply.
+//!
+//! The scopes are flat: none implies another (`memories:write` does not grant
+//! `memories:read`), so the scope hierarchy MCP 2026-07-28 asks servers to honour is empty, and
+//! a call needs exactly the scopes its tool names. `offline_access` is not one of ours: refresh
+//! tokens are issued without it, and it appears in no metadata or challenge.
 
 use std::fmt;
 

@@ -35,6 +35,35 @@ impl AuthMethod {
     }
 }
 
+/// What kind of application a dynamically registered client says it is (OpenID Connect
+/// Dynamic Client Registration §2 `application_type`, which MCP 2026-07-28 asks clients to
+/// send). It decides which redirect URIs it may register (`oauth::redirect_uri::validate_for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationType {
+    /// Runs on the user's device: redirects to a loopback address.
+    Native,
+    /// Runs on a web server: redirects over https to a public host.
+    Web,
+}
+
+impl ApplicationType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Native => "native",
+            ApplicationType::Web => "web",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApplicationType> {
+        match s {
+            "native" => Some(ApplicationType::Native),
+            "web" => Some(ApplicationType::Web),
+            _ => None,
+        }
+    }
+}
+
 /// How the client came to exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,6 +100,8 @@ pub struct ClientRecord {
     pub secret_rotated_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub disabled_at: Option<i64>,
+    /// As registered; `None` for clients that gave none and for operator-registered ones.
+    pub application_type: Option<ApplicationType>,
 }
 
 impl ClientRecord {
@@ -99,7 +130,7 @@ macro_rules! columns {
     () => {
         "client_id, client_name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
          redirect_uris, scopes, token_endpoint_auth_method, user_id, registration, created_at, \
-         secret_rotated_at, last_used_at, disabled_at"
+         secret_rotated_at, last_used_at, disabled_at, application_type"
     };
 }
 
@@ -134,16 +165,34 @@ fn decode(r: &libsql::Row) -> Result<ClientRecord> {
         secret_rotated_at: r.get(11)?,
         last_used_at: r.get(12)?,
         disabled_at: r.get(13)?,
+        application_type: r
+            .get::<Option<String>>(14)?
+            .map(|t| {
+                ApplicationType::parse(&t).ok_or(StoreError::Corrupt {
+                    what: "oauth_clients.application_type",
+                    detail: t.clone(),
+                })
+            })
+            .transpose()?,
     })
 }
 
 pub async fn insert(store: &Store, client: &NewClient) -> Result<()> {
+    insert_with_application_type(store, client, None).await
+}
+
+/// [`insert`], recording the `application_type` a dynamically registered client gave.
+pub async fn insert_with_application_type(
+    store: &Store,
+    client: &NewClient,
+    application_type: Option<ApplicationType>,
+) -> Result<()> {
     let redirect_json = serde_json::to_string(&client.redirect_uris).expect("strings serialize");
     store
         .execute_write(
             "INSERT INTO oauth_clients (client_id, client_name, secret_hash, redirect_uris, scopes, \
-         token_endpoint_auth_method, user_id, registration, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         token_endpoint_auth_method, user_id, registration, created_at, application_type) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             libsql::params![
                 client.client_id.as_str(),
                 client.client_name.as_str(),
@@ -154,6 +203,7 @@ pub async fn insert(store: &Store, client: &NewClient) -> Result<()> {
                 client.user_id.clone(),
                 client.registration.as_str(),
                 client.created_at,
+                application_type.map(ApplicationType::as_str),
             ],
         )
         .await?;

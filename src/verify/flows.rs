@@ -222,6 +222,66 @@ pub async fn tools_list(run: &mut Run) -> CheckVerdict {
     Ok(Verdict::Pass)
 }
 
+/// `mcp.2026-07-28`: the stateless revision with the same token: `server/discover` and a
+/// 2026-07-28 `tools/list`, each a complete result with cache hints, listing the same tools in
+/// the same order as the 2025 `tools/list`.
+pub async fn mcp_2026(run: &mut Run) -> CheckVerdict {
+    let tokens = run.first_grant().await?;
+    let mcp = run.mcp(Some(&tokens.access_token));
+    let modern = |method: &'static str| {
+        let mcp = mcp.clone();
+        async move {
+            let result = mcp
+                .rpc_2026(method, json!({}))
+                .await
+                .and_then(|reply| reply.result())
+                .map_err(|e| format!("2026-07-28 {method}: {}", why(&e)))?;
+            if result.get("resultType") != Some(&json!("complete"))
+                || !result.get("ttlMs").is_some_and(Value::is_u64)
+                || !result.get("cacheScope").is_some_and(Value::is_string)
+            {
+                return Err(format!(
+                    "2026-07-28 {method} lacks resultType \"complete\", ttlMs or cacheScope: {}",
+                    client::mcp::snippet(&result.to_string())
+                ));
+            }
+            Ok::<Value, String>(result)
+        }
+    };
+    let discover = modern("server/discover").await?;
+    let speaks_2026 = discover
+        .get("supportedVersions")
+        .and_then(Value::as_array)
+        .is_some_and(|v| v.contains(&json!(client::mcp::MODERN_PROTOCOL_VERSION)));
+    if !speaks_2026 {
+        fail!("server/discover does not list 2026-07-28: {discover}");
+    }
+    let names = |tools: &[Value]| -> Vec<String> {
+        tools
+            .iter()
+            .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    };
+    let list = modern("tools/list").await?;
+    let modern_tools = list
+        .get("tools")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let legacy_tools = mcp
+        .list_tools()
+        .await
+        .map_err(|e| format!("2025 tools/list: {}", why(&e)))?;
+    if modern_tools.is_empty() || names(&modern_tools) != names(&legacy_tools) {
+        fail!(
+            "2026-07-28 tools/list {:?} differs from the 2025 one {:?}",
+            names(&modern_tools),
+            names(&legacy_tools)
+        );
+    }
+    Ok(Verdict::Pass)
+}
+
 /// `test1.new-user-authorization`: a fresh sign-in, consent, approve, code, tokens, and a
 /// tool call that works (a memory added, found and deleted again).
 pub async fn new_user_authorization(run: &mut Run) -> CheckVerdict {

@@ -56,6 +56,10 @@ pub const CHECKS: &[Check] = &[
     check("token.exchange", "code exchange returns mcp_at_ + mcp_rt_"),
     check("mcp.tools-list", "initialize + tools/list with the token"),
     check(
+        "mcp.2026-07-28",
+        "MCP 2026-07-28: server/discover + tools/list, no initialize",
+    ),
+    check(
         "test1.new-user-authorization",
         "Test 1: sign in, consent, code, tokens, tool call",
     ),
@@ -221,6 +225,7 @@ async fn dispatch(id: &str, run: &mut Run) -> CheckVerdict {
         "authorize.probe" => flows::authorize_probe(run).await,
         "token.exchange" => flows::token_exchange(run).await,
         "mcp.tools-list" => flows::tools_list(run).await,
+        "mcp.2026-07-28" => flows::mcp_2026(run).await,
         "test1.new-user-authorization" => flows::new_user_authorization(run).await,
         "test2.refresh" => flows::refresh(run).await,
         "test3.denial" => flows::denial(run).await,

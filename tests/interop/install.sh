@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the pinned MCP SDK clients the interop tests run (tests/mcp_interop.rs):
-#   node/node_modules   npm ci from node/package-lock.json (@modelcontextprotocol/sdk)
+#   node/node_modules   npm ci from node/package-lock.json (@modelcontextprotocol/sdk 1.x,
+#                       @modelcontextprotocol/client 2.x for MCP 2026-07-28)
 #   python/.venv        a venv with python/requirements.txt (PyPI `mcp`)
-# Safe to run again: an install that is already current is kept. Needs node >= 18 with npm, and
+# Safe to run again: an install that is already current is kept. Needs node >= 20 with npm, and
 # python3 >= 3.10 with venv.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

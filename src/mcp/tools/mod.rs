@@ -12,6 +12,7 @@ pub mod memories;
 use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::oauth::bearer::Principal;
@@ -74,6 +75,12 @@ pub struct ToolSpec {
 }
 
 impl ToolSpec {
+    /// Every scope a call of this tool needs. Scopes are flat (no scope implies another), so
+    /// this is exactly the tool's own scope.
+    pub fn required_scopes(&self) -> ScopeSet {
+        ScopeSet::from_iter([self.scope])
+    }
+
     /// The `Tool` object of `tools/list`.
     pub fn descriptor(&self) -> Value {
         json!({
@@ -113,35 +120,44 @@ pub fn list(scopes: &ScopeSet) -> Vec<Value> {
         .collect()
 }
 
-/// The whole `tools/list` result (`{"tools": [...]}`) for `scopes`, as JSON text.
+/// The whole legacy `tools/list` result (`{"tools": [...]}`) for `scopes`, as JSON text.
 ///
 /// Rendered once per process for each of the 16 subsets of the four scopes: an authenticated
 /// `tools/list` was spending most of its time cloning, converting and serialising these
 /// descriptors (~10 KB of JSON) again on every call, while the answer depends on nothing but
 /// the token's scopes.
-pub fn list_result(scopes: &ScopeSet) -> &'static serde_json::value::RawValue {
-    static RENDERED: OnceLock<Vec<Box<serde_json::value::RawValue>>> = OnceLock::new();
-    let rendered = RENDERED.get_or_init(|| {
-        (0..1usize << Scope::ALL.len())
-            .map(|mask| {
-                let subset: ScopeSet = Scope::ALL
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| mask & (1 << i) != 0)
-                    .map(|(_, s)| *s)
-                    .collect();
-                let text = serde_json::to_string(&json!({ "tools": list(&subset) }))
-                    .expect("tool descriptors serialize");
-                serde_json::value::RawValue::from_string(text).expect("serde_json output is JSON")
-            })
-            .collect()
-    });
-    let mask = Scope::ALL
+pub fn list_result(scopes: &ScopeSet) -> &'static RawValue {
+    static RENDERED: OnceLock<Vec<Box<RawValue>>> = OnceLock::new();
+    RENDERED.get_or_init(|| render_per_scope_subset(|tools| json!({ "tools": tools })))
+        [scope_subset_index(scopes)]
+    .as_ref()
+}
+
+/// `wrap` applied to the descriptors each subset of the scopes allows, serialised: a table
+/// that [`scope_subset_index`] indexes. For a wire layer that wraps the list in its own
+/// envelope and keeps the table in a `OnceLock`, as [`list_result`] does.
+pub fn render_per_scope_subset(wrap: impl Fn(Vec<Value>) -> Value) -> Vec<Box<RawValue>> {
+    (0..1usize << Scope::ALL.len())
+        .map(|mask| {
+            let subset: ScopeSet = Scope::ALL
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .map(|(_, s)| *s)
+                .collect();
+            let text = serde_json::to_string(&wrap(list(&subset))).expect("tool descriptors serialize");
+            RawValue::from_string(text).expect("serde_json output is JSON")
+        })
+        .collect()
+}
+
+/// The entry of a [`render_per_scope_subset`] table that belongs to `scopes`.
+pub fn scope_subset_index(scopes: &ScopeSet) -> usize {
+    Scope::ALL
         .iter()
         .enumerate()
         .filter(|(_, s)| scopes.contains(**s))
-        .fold(0usize, |m, (i, _)| m | 1 << i);
-    &rendered[mask]
+        .fold(0usize, |m, (i, _)| m | 1 << i)
 }
 
 /// Why a `tools/call` produced no tool result.
@@ -150,9 +166,10 @@ pub enum CallError {
     /// JSON-RPC -32602.
     #[error("Unknown tool: {0}")]
     UnknownTool(String),
-    /// HTTP 403 `insufficient_scope`.
-    #[error("this tool needs the {0} scope")]
-    InsufficientScope(Scope),
+    /// HTTP 403 `insufficient_scope`, naming every scope the call needs (MCP 2026-07-28
+    /// "Scope Challenge Handling": all of them in one challenge).
+    #[error("this tool needs the scopes {0}")]
+    InsufficientScope(ScopeSet),
     /// HTTP 503.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -191,8 +208,9 @@ pub async fn call(
     now: i64,
 ) -> Result<Value, CallError> {
     let spec = find(name).ok_or_else(|| CallError::UnknownTool(name.to_string()))?;
-    if !principal.scopes.contains(spec.scope) {
-        return Err(CallError::InsufficientScope(spec.scope));
+    let required = spec.required_scopes();
+    if !required.is_subset_of(&principal.scopes) {
+        return Err(CallError::InsufficientScope(required));
     }
     let ctx = Context {
         store,

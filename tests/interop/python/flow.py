@@ -8,8 +8,8 @@
 The SDK discovers everything from a bare 401 (protected-resource metadata, then the authorization
 server's), registers dynamically and builds the authorization URL with PKCE. This script plays the
 browser: it GETs that URL, fills in the login form, approves the consent form and reads `code`,
-`state` and `iss` from the 302 to the redirect URI, where nothing listens. Then: initialize (after
-the SDK's `server/discover` probe), tools/list, add_memory + search_memories, create_entities +
+`state` and `iss` from the 302 to the redirect URI, where nothing listens. Then: the SDK's
+`server/discover` probe, which must land on MCP 2026-07-28 (no `initialize`), tools/list, add_memory + search_memories, create_entities +
 open_nodes, a forced refresh (the token's expiry is moved into the past), another call, revocation,
 and a final call that must fail with 401. Prints one `ok - ...` line per step; exits non-zero at
 the first failure.
@@ -215,10 +215,16 @@ async def exercise_tools(client: Client) -> None:
     ok("create_entities + open_nodes")
 
 
+def check_modern(client: Client) -> None:
+    """The SDK's default negotiation lands on 2026-07-28 against this server."""
+    check(client.protocol_version == "2026-07-28", f"negotiated {client.protocol_version}, not 2026-07-28")
+    ok(f"server/discover probe: protocol {client.protocol_version}")
+
+
 async def with_static_token(mcp_url: str, token: str) -> None:
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
         async with Client(streamable_http_client(mcp_url, http_client=http)) as client:
-            ok(f"initialize (protocol {client.protocol_version})")
+            check_modern(client)
             await exercise_tools(client)
 
 
@@ -283,7 +289,8 @@ async def oauth_flow(mcp_url: str) -> None:
             check(storage.client_info and storage.client_info.client_id, "the SDK did not register a client")
             check(storage.tokens and storage.tokens.access_token.startswith("mcp_at_"), "no mcp_at_ token")
             check(storage.tokens.refresh_token and storage.tokens.refresh_token.startswith("mcp_rt_"), "no mcp_rt_")
-            ok(f"dynamic registration ({storage.client_info.client_id}), token exchange, initialize")
+            ok(f"dynamic registration ({storage.client_info.client_id}), token exchange")
+            check_modern(client)
             await exercise_tools(client)
 
             # Forced refresh: the SDK refreshes before a request once the token has expired.
