@@ -25,6 +25,14 @@ fn mcp(t: &TestServer, token: &str) -> McpClient {
     McpClient::new(t.http.clone(), &t.resource(), Some(token))
 }
 
+/// A new user signed in, a public client, and the tokens of one authorization.
+async fn signed_in_client(t: &TestServer) -> (ClientAuth, client::TokenResponse) {
+    let mut browser = t.signed_in("alice").await;
+    let client = t.public_client(&[REDIRECT]).await;
+    let tokens = t.tokens_for(&mut browser, &client).await;
+    (client, tokens)
+}
+
 async fn status(t: &TestServer, path: &str) -> u16 {
     t.http
         .get(t.url(path))
@@ -39,9 +47,7 @@ async fn status(t: &TestServer, path: &str) -> u16 {
 async fn a_server_on_sqld_survives_its_streams_expiring_while_idle() {
     let Some(sqld) = Sqld::start() else { return };
     let t = TestServer::start_on(sqld.migrated_store().await, |_| {}).await;
-    let mut browser = t.signed_in("alice").await;
-    let client = t.public_client(&[REDIRECT]).await;
-    let tokens = t.tokens_for(&mut browser, &client).await;
+    let (client, tokens) = signed_in_client(&t).await;
     let access = tokens.access_token.clone();
     mcp(&t, &access)
         .list_tools()
@@ -79,9 +85,7 @@ async fn a_server_on_sqld_survives_its_streams_expiring_while_idle() {
 async fn a_server_on_sqld_answers_503_while_it_is_down_and_recovers_without_a_restart() {
     let Some(mut sqld) = Sqld::start() else { return };
     let t = TestServer::start_on(sqld.migrated_store().await, |_| {}).await;
-    let mut browser = t.signed_in("alice").await;
-    let client = t.public_client(&[REDIRECT]).await;
-    let tokens = t.tokens_for(&mut browser, &client).await;
+    let (client, tokens) = signed_in_client(&t).await;
     let access = tokens.access_token.clone();
     mcp(&t, &access)
         .list_tools()

@@ -3,7 +3,7 @@
 //! Issuing, rotating and revoking live beside these lookups as the grant logic needs them;
 //! every statement that touches the token tables is in this file or in `grants`/`cleanup`.
 
-use super::{first, Conn, Result, Store};
+use super::{first, Conn, Result, Store, StoreError};
 
 /// One row of `oauth_access_tokens`.
 #[derive(Debug, Clone)]
@@ -61,28 +61,16 @@ pub struct NewAccessToken {
     pub expires_at: i64,
 }
 
-/// Stores an access token on `conn` (a plain connection or an open [`super::WriteTx`]).
+/// Stores an access token on `conn` (a plain connection or an open [`super::WriteTx`]). A
+/// drawn token never meets its digest already stored; if it did, that is an error, not a no-op.
 pub async fn insert_access_token(conn: &Conn, t: &NewAccessToken) -> Result<()> {
-    let insert = conn
-        .cached(
-            "INSERT INTO oauth_access_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
-             refresh_token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )
-        .await?;
-    insert
-        .execute(libsql::params![
-            t.token_hash.clone(),
-            t.grant_id.as_str(),
-            t.client_id.as_str(),
-            t.user_id.as_str(),
-            t.scope.as_str(),
-            t.resource.as_str(),
-            t.refresh_token_hash.clone(),
-            t.created_at,
-            t.expires_at,
-        ])
-        .await?;
-    Ok(())
+    if insert_access_token_if_absent(conn, t).await? {
+        return Ok(());
+    }
+    Err(StoreError::Corrupt {
+        what: "oauth_access_tokens",
+        detail: "an access token with this digest is already stored".into(),
+    })
 }
 
 /// Stores an access token unless one with its digest is already stored; returns whether it
