@@ -68,6 +68,23 @@ pub struct ServeArgs {
     /// NAME:PORT (repeatable); other Hosts get 421 (DNS-rebinding protection).
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
+
+    /// Accept clients whose client_id is the https URL of a Client ID Metadata Document,
+    /// fetched from public addresses only (on by default).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+    pub cimd: String,
+    /// Fetch client metadata documents only from this domain and its subdomains (repeatable;
+    /// none: any public host).
+    #[arg(long = "cimd-allow-domain", value_name = "DOMAIN")]
+    pub cimd_allow_domains: Vec<String>,
+    /// Fetch client metadata documents from HOST:PORT even though it resolves to a loopback or
+    /// private address (repeatable; for tests and private networks).
+    #[arg(long = "cimd-trusted-host", value_name = "HOST:PORT")]
+    pub cimd_trusted_hosts: Vec<String>,
+    /// PEM file of certificate authorities trusted for outbound https (client metadata
+    /// documents) besides the bundled roots.
+    #[arg(long, value_name = "PEM")]
+    pub extra_ca_file: Option<std::path::PathBuf>,
 }
 
 /// `--revocation-lag` when not given on a remote database: a revocation elsewhere applies
@@ -99,6 +116,36 @@ impl ServeArgs {
             crate::http::host_check::check_allowed_host(host).map_err(|e| Failure::usage(e.to_string()))?;
         }
         config.allowed_hosts = self.allowed_hosts.clone();
+        config.cimd.enabled = self.cimd == "on";
+        config.cimd.allow_domains = self
+            .cimd_allow_domains
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
+        for host in &self.cimd_trusted_hosts {
+            let port = host
+                .rsplit_once(':')
+                .and_then(|(h, p)| (!h.is_empty()).then_some(p));
+            if port.and_then(|p| p.parse::<u16>().ok()).is_none() {
+                return Err(Failure::usage(format!(
+                    "--cimd-trusted-host `{host}` must be HOST:PORT"
+                )));
+            }
+        }
+        config.cimd.trusted_hosts = self.cimd_trusted_hosts.clone();
+        if let Some(path) = &self.extra_ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| Failure::usage(format!("--extra-ca-file {}: {e}", path.display())))?;
+            config.cimd.extra_roots = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|certs| !certs.is_empty())
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "--extra-ca-file {}: no PEM certificate in it",
+                        path.display()
+                    ))
+                })?;
+        }
         Ok(config)
     }
 }

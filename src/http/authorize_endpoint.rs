@@ -263,7 +263,7 @@ async fn validated(
     signed_in: bool,
 ) -> Result<AuthorizationRequest, HttpResponse> {
     let params = AuthorizeParams::from_pairs(pairs.pairs());
-    match authorize::validate(&state.store, &params, &state.resource).await {
+    match authorize::validate(&state.store, &state.cimd, &params, &state.resource).await {
         Ok(r) => Ok(r),
         Err(AuthorizeError::Page(message)) => {
             Metrics::inc(&state.metrics.authorizations_failed);
@@ -275,6 +275,15 @@ async fn validated(
                 StatusCode::BAD_REQUEST,
                 "This request cannot be completed",
                 message,
+            ))
+        }
+        Err(AuthorizeError::Document(e)) => {
+            Metrics::inc(&state.metrics.authorizations_failed);
+            tracing::info!(reason = %e, "client metadata document refused at authorize");
+            Err(pages::error(
+                StatusCode::BAD_REQUEST,
+                "This application cannot be used",
+                &format!("Its client metadata document was not accepted: {e}."),
             ))
         }
         Err(AuthorizeError::Redirect {
