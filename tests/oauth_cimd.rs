@@ -218,6 +218,18 @@ async fn a_metadata_document_client_completes_the_whole_flow_and_calls_mcp() {
     let consent = browser.get(&url).await.unwrap();
     assert_eq!(consent.status, 200, "{}", consent.body);
     assert!(consent.body.contains("Doc Client"));
+    // The consent page names who published the document and warns that the code goes to a
+    // program on this machine.
+    assert!(
+        consent.body.contains("Published by 127.0.0.1"),
+        "{}",
+        consent.body
+    );
+    assert!(
+        consent.body.contains("a program on this computer"),
+        "{}",
+        consent.body
+    );
     let code = browser.authorize(&url).await.expect("code");
     let resp = client::exchange_code(
         &server.http,
@@ -271,6 +283,27 @@ async fn a_metadata_document_client_completes_the_whole_flow_and_calls_mcp() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(!server.bearer_ok(&rotated.access_token).await);
+}
+
+#[tokio::test]
+async fn a_document_is_not_fetched_before_the_user_signs_in() {
+    let docs = DocServer::start("127.0.0.1:0").await.expect("bind");
+    let server = start(&docs).await;
+    let client_id = docs.serve_client("/c.json");
+    let (url, _) = server.authorize_request(&ClientAuth::Public(client_id), "st");
+    let mut browser = client::Browser::new(&server.issuer);
+    let page = browser.get(&url).await.unwrap();
+    assert_eq!(page.status, 302);
+    assert!(
+        page.location().unwrap().contains("/api/oauth/login"),
+        "{:?}",
+        page.location()
+    );
+    let none = browser.get(&format!("{url}&prompt=none")).await.unwrap();
+    assert_eq!(none.status, 400);
+    assert!(none.location().is_none());
+    assert_eq!(docs.connections(), 0);
+    assert_eq!(server.count("SELECT count(*) FROM oauth_clients").await, 0);
 }
 
 #[tokio::test]

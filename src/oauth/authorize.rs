@@ -92,6 +92,26 @@ impl AuthorizationRequest {
         fields
     }
 
+    /// For a metadata document client, the host of its client_id URL: who published the name
+    /// and redirect URIs the consent screen shows.
+    pub fn document_host(&self) -> Option<String> {
+        if self.client.registration != clients::Registration::MetadataDocument {
+            return None;
+        }
+        url::Url::parse(&self.client.client_id)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+    }
+
+    /// Does every redirect URI of the client lead back to the user's own machine? Then anything
+    /// running there could be the one receiving the code (MCP security best practices).
+    pub fn localhost_only(&self) -> bool {
+        self.client
+            .redirect_uris
+            .iter()
+            .all(|u| redirect_uri::is_loopback(u))
+    }
+
     /// The host the code will be sent to, for the consent screen.
     pub fn redirect_host(&self) -> String {
         url::Url::parse(&self.redirect_uri)
