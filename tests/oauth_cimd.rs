@@ -517,3 +517,28 @@ async fn with_cimd_off_a_url_client_id_is_refused_and_not_advertised() {
     assert_refused(&server, &page, "does not accept client metadata documents").await;
     assert_eq!(docs.connections(), 0);
 }
+
+#[tokio::test]
+async fn fetches_from_one_host_are_limited_per_minute() {
+    // Errors are never cached, so every request for a missing document is a fetch: after 20
+    // in a minute the host is not contacted again.
+    let docs = DocServer::start("127.0.0.1:0").await.expect("bind");
+    let server = start(&docs).await;
+    let mut browser = server.signed_in("alice").await;
+    for i in 0..20 {
+        let (url, _) =
+            server.authorize_request(&ClientAuth::Public(docs.url(&format!("/missing/{i}"))), "st");
+        let page = browser.get(&url).await.unwrap();
+        assert!(page.body.contains("answered with status 404"), "{}", page.body);
+    }
+    assert_eq!(docs.connections(), 20);
+    let (url, _) = server.authorize_request(&ClientAuth::Public(docs.url("/missing/last")), "st");
+    let page = browser.get(&url).await.unwrap();
+    assert_refused(
+        &server,
+        &page,
+        "too many client metadata documents fetched from this host",
+    )
+    .await;
+    assert_eq!(docs.connections(), 20);
+}
