@@ -105,7 +105,7 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand --cimd 'Accept clients whose client_id is the https URL of a Client ID Metadata Document, fetched from public addresses only (on by default)'
             cand --cimd-allow-domain 'Fetch client metadata documents only from this domain and its subdomains (repeatable; none: any public host)'
             cand --cimd-trusted-host 'Fetch client metadata documents from HOST:PORT even though it resolves to a loopback or private address (repeatable; for tests and private networks)'
-            cand --extra-ca-file 'PEM file of certificate authorities trusted for outbound https (client metadata documents) besides the bundled roots'
+            cand --extra-ca-file 'PEM file of certificate authorities trusted for outbound https (client metadata documents, Clerk''s JWKS) besides the bundled roots'
             cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
             cand --auth-token 'Auth token for a remote database (a Turso database token)'
             cand --no-registration 'Turn off dynamic client registration (RFC 7591)'

@@ -83,7 +83,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l cimd -d 'A
 off\t''"
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l cimd-allow-domain -d 'Fetch client metadata documents only from this domain and its subdomains (repeatable; none: any public host)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l cimd-trusted-host -d 'Fetch client metadata documents from HOST:PORT even though it resolves to a loopback or private address (repeatable; for tests and private networks)' -r
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l extra-ca-file -d 'PEM file of certificate authorities trusted for outbound https (client metadata documents) besides the bundled roots' -r -F
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l extra-ca-file -d 'PEM file of certificate authorities trusted for outbound https (client metadata documents, Clerk\'s JWKS) besides the bundled roots' -r -F
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l no-registration -d 'Turn off dynamic client registration (RFC 7591)'

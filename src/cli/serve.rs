@@ -82,7 +82,7 @@ pub struct ServeArgs {
     #[arg(long = "cimd-trusted-host", value_name = "HOST:PORT")]
     pub cimd_trusted_hosts: Vec<String>,
     /// PEM file of certificate authorities trusted for outbound https (client metadata
-    /// documents) besides the bundled roots.
+    /// documents, Clerk's JWKS) besides the bundled roots.
     #[arg(long, value_name = "PEM")]
     pub extra_ca_file: Option<std::path::PathBuf>,
 }
@@ -197,7 +197,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let clerk = match config.login {
-        LoginMode::Clerk => Some(Clerk::from_env().map_err(|e| Failure::usage(e.to_string()))?),
+        LoginMode::Clerk => Some(
+            Clerk::from_env()
+                .map_err(|e| Failure::usage(e.to_string()))?
+                .trust_extra_roots(&config.cimd.extra_roots),
+        ),
         LoginMode::Local => None,
     };
     for warning in clerk.iter().flat_map(Clerk::startup_warnings) {
@@ -237,7 +241,43 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_issuer;
+    use super::{normalize_issuer, ServeArgs};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config(args: &[&str]) -> anyhow::Result<crate::http::ServerConfig> {
+        let args = std::iter::once("serve").chain(args.iter().copied());
+        Wrap::try_parse_from(args)?.serve.to_config(false)
+    }
+
+    #[test]
+    fn metadata_document_flags_reach_the_configuration() {
+        let c = config(&[]).unwrap();
+        assert!(c.cimd.enabled && c.cimd.trusted_hosts.is_empty() && c.cimd.extra_roots.is_empty());
+        let c = config(&[
+            "--cimd",
+            "off",
+            "--cimd-allow-domain",
+            "Claude.AI",
+            "--cimd-trusted-host",
+            "127.0.0.1:8443",
+        ])
+        .unwrap();
+        assert!(!c.cimd.enabled);
+        assert_eq!(c.cimd.allow_domains, ["claude.ai"]);
+        assert_eq!(c.cimd.trusted_hosts, ["127.0.0.1:8443"]);
+        assert!(config(&["--cimd", "maybe"]).is_err());
+        assert!(config(&["--cimd-trusted-host", "127.0.0.1"]).is_err());
+        assert!(config(&["--extra-ca-file", "/nonexistent/ca.pem"]).is_err());
+        let not_pem = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(not_pem.path(), "not a certificate").unwrap();
+        assert!(config(&["--extra-ca-file", not_pem.path().to_str().unwrap()]).is_err());
+    }
 
     #[test]
     fn issuer_must_be_https_unless_loopback() {
