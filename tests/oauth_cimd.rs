@@ -542,3 +542,30 @@ async fn fetches_from_one_host_are_limited_per_minute() {
     .await;
     assert_eq!(docs.connections(), 20);
 }
+
+#[tokio::test]
+async fn with_cimd_turned_off_a_metadata_document_client_gets_no_more_tokens_but_may_revoke() {
+    let docs = DocServer::start("127.0.0.1:0").await.expect("bind");
+    let on = start(&docs).await;
+    let client = ClientAuth::Public(docs.serve_client("/c.json"));
+    let mut browser = on.signed_in("alice").await;
+    let tokens = on.tokens_for(&mut browser, &client).await;
+
+    // The same database, served again with --cimd off.
+    let off = TestServer::start_on(on.store.clone(), |c| c.cimd.enabled = false).await;
+    let refresh = tokens.refresh_token.clone().expect("refresh token");
+    let resp = client::refresh(&off.http, &off.issuer, &client, &refresh)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(common::json(resp).await["error"], "invalid_client");
+    let resp = client::revoke(&off.http, &off.issuer, &client, &refresh)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        off.count("SELECT count(*) FROM oauth_refresh_tokens WHERE revoked_at IS NULL")
+            .await,
+        0
+    );
+}
