@@ -340,7 +340,7 @@ async fn client_id_on_untrusted_loopback_127_0_0_1_is_not_fetched() {
     })
     .await;
     let page = authorize_page(&server, &client_id).await;
-    assert_refused(&server, &page, "127.0.0.1, which is not a public address").await;
+    assert_refused(&server, &page, "host 127.0.0.1 is not at a public address").await;
     assert_eq!(docs.connections(), 0);
 }
 
@@ -351,7 +351,7 @@ async fn client_id_naming_localhost_that_resolves_to_loopback_is_not_fetched() {
     let server = start(&docs).await; // trusts 127.0.0.1:PORT, not localhost:PORT
     let client_id = format!("https://localhost:{}/c.json", docs.addr.port());
     let page = authorize_page(&server, &client_id).await;
-    assert_refused(&server, &page, "which is not a public address").await;
+    assert_refused(&server, &page, "host localhost is not at a public address").await;
     assert_eq!(docs.connections(), 0);
 }
 
@@ -366,7 +366,7 @@ async fn client_id_on_ipv6_loopback_is_not_fetched() {
     }
     let server = TestServer::start().await;
     let page = authorize_page(&server, &client_id).await;
-    assert_refused(&server, &page, "::1, which is not a public address").await;
+    assert_refused(&server, &page, "host [::1] is not at a public address").await;
     assert_eq!(docs.map_or(0, |d| d.connections()), 0);
 }
 
@@ -376,14 +376,14 @@ async fn client_id_on_private_10_0_0_1_is_refused_before_connecting() {
     // (not a failed connection, which would time out) produces.
     let server = TestServer::start().await;
     let page = authorize_page(&server, "https://10.0.0.1/client.json").await;
-    assert_refused(&server, &page, "10.0.0.1, which is not a public address").await;
+    assert_refused(&server, &page, "host 10.0.0.1 is not at a public address").await;
 }
 
 #[tokio::test]
 async fn client_id_on_cloud_metadata_169_254_169_254_is_refused_before_connecting() {
     let server = TestServer::start().await;
     let page = authorize_page(&server, "https://169.254.169.254/latest/meta-data/client.json").await;
-    assert_refused(&server, &page, "169.254.169.254, which is not a public address").await;
+    assert_refused(&server, &page, "host 169.254.169.254 is not at a public address").await;
 }
 
 #[tokio::test]

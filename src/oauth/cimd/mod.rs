@@ -73,9 +73,9 @@ pub enum CimdError {
     DomainNotAllowed(String),
     #[error("the host of the client_id URL ({0}) could not be resolved")]
     Resolve(String),
-    #[error(
-        "the client_id URL's host {host} resolves to {address}, which is not a public address: not fetched"
-    )]
+    /// The address is logged, not shown: for a name, the page would otherwise tell any
+    /// signed-in user what this server's resolver answers for internal names.
+    #[error("the client_id URL's host {host} is not at a public address: not fetched")]
     ForbiddenAddress { host: String, address: IpAddr },
     #[error("the client metadata document could not be fetched ({0})")]
     Connect(String),
@@ -135,7 +135,11 @@ impl Resolver {
         let fetched = match result {
             Ok(f) => f,
             Err(e) => {
-                tracing::warn!(client_id, error = %e, "client metadata document refused");
+                let address = match &e {
+                    CimdError::ForbiddenAddress { address, .. } => Some(address.to_string()),
+                    _ => None,
+                };
+                tracing::warn!(client_id, error = %e, address, "client metadata document refused");
                 return Err(e);
             }
         };
