@@ -143,7 +143,7 @@ impl Resolver {
                 return Err(e);
             }
         };
-        let ttl = fetched.max_age.unwrap_or(MIN_TTL).clamp(MIN_TTL, MAX_TTL);
+        let ttl = cache_ttl(fetched.max_age);
         let document = Arc::new(fetched.document);
         let mut cache = lock(&self.cache);
         if cache.len() >= CACHE_CAPACITY {
@@ -181,6 +181,28 @@ impl Resolver {
     }
 }
 
+/// How long a document is kept: its `max-age` within [`MIN_TTL`]..[`MAX_TTL`]; the minimum
+/// when it gives none (or `no-store`), so that a busy client costs one fetch per few minutes.
+pub fn cache_ttl(max_age: Option<Duration>) -> Duration {
+    max_age.unwrap_or(MIN_TTL).clamp(MIN_TTL, MAX_TTL)
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_kept_for_their_max_age_within_bounds() {
+        assert_eq!(cache_ttl(None), MIN_TTL);
+        assert_eq!(cache_ttl(Some(Duration::ZERO)), MIN_TTL);
+        assert_eq!(
+            cache_ttl(Some(Duration::from_secs(3600))),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(cache_ttl(Some(Duration::from_secs(7 * 86400))), MAX_TTL);
+    }
 }
