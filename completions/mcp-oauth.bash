@@ -941,7 +941,7 @@ _mcp__oauth() {
             return 0
             ;;
         mcp__subcmd__oauth__subcmd__serve)
-            opts="-q -v -h --listen --issuer --login --cors-origin --no-registration --code-ttl --access-ttl --refresh-ttl --refresh-grace --trust-proxy --revocation-lag --allowed-host --database --auth-token --json --quiet --verbose --help"
+            opts="-q -v -h --listen --issuer --login --cors-origin --no-registration --code-ttl --access-ttl --refresh-ttl --refresh-grace --trust-proxy --revocation-lag --allowed-host --cimd --cimd-allow-domain --cimd-trusted-host --extra-ca-file --database --auth-token --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -984,6 +984,22 @@ _mcp__oauth() {
                     return 0
                     ;;
                 --allowed-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cimd)
+                    COMPREPLY=($(compgen -W "on off" -- "${cur}"))
+                    return 0
+                    ;;
+                --cimd-allow-domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cimd-trusted-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --extra-ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

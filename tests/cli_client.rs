@@ -394,3 +394,39 @@ async fn delete_asks_first_and_takes_the_clients_tokens_with_it() {
     assert!(seed::has_token(&store, "oauth_access_tokens", "mcp_at_other").await);
     db.cmd().args(["client", "delete", &id, "--yes"]).status(5).run();
 }
+
+#[tokio::test]
+async fn a_metadata_document_client_is_listed_shown_and_revoked_by_its_url() {
+    let db = Db::migrated();
+    let id = "https://app.example.com/oauth/client.json";
+    clients::upsert_metadata_document(
+        &db.store().await,
+        id,
+        "Doc App",
+        &["http://127.0.0.1/cb".to_string()],
+        &mcp_oauth::oauth::scope::ScopeSet::all(),
+        100,
+    )
+    .await
+    .unwrap()
+    .expect("recorded");
+    Token::access("mcp_at_doc", "g1", id, "usr_alice")
+        .insert(&db.store().await)
+        .await;
+    db.cmd()
+        .args(["client", "list"])
+        .stdout(id)
+        .stdout("public, metadata document")
+        .run();
+    let v = db.cmd().args(["client", "list", "--json"]).run().json();
+    assert_eq!(v[0]["registration"], "metadata_document");
+    assert_eq!(v[0]["public"], true);
+    db.cmd()
+        .args(["client", "show", id])
+        .stdout("metadata document")
+        .stdout("1 access, 0 refresh")
+        .run();
+    db.cmd().args(["token", "revoke", "--client", id, "--yes"]).run();
+    let v = db.cmd().args(["--json", "client", "show", id]).run().json();
+    assert_eq!(v["live_tokens"]["access_tokens"], 0);
+}

@@ -68,6 +68,23 @@ pub struct ServeArgs {
     /// NAME:PORT (repeatable); other Hosts get 421 (DNS-rebinding protection).
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
+
+    /// Accept clients whose client_id is the https URL of a Client ID Metadata Document,
+    /// fetched from public addresses only (on by default).
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+    pub cimd: String,
+    /// Fetch client metadata documents only from this domain and its subdomains (repeatable;
+    /// none: any public host).
+    #[arg(long = "cimd-allow-domain", value_name = "DOMAIN")]
+    pub cimd_allow_domains: Vec<String>,
+    /// Fetch client metadata documents from HOST:PORT even though it resolves to a loopback or
+    /// private address (repeatable; for tests and private networks).
+    #[arg(long = "cimd-trusted-host", value_name = "HOST:PORT")]
+    pub cimd_trusted_hosts: Vec<String>,
+    /// PEM file of certificate authorities trusted for outbound https (client metadata
+    /// documents, Clerk's JWKS) besides the bundled roots.
+    #[arg(long, value_name = "PEM")]
+    pub extra_ca_file: Option<std::path::PathBuf>,
 }
 
 /// `--revocation-lag` when not given on a remote database: a revocation elsewhere applies
@@ -99,6 +116,36 @@ impl ServeArgs {
             crate::http::host_check::check_allowed_host(host).map_err(|e| Failure::usage(e.to_string()))?;
         }
         config.allowed_hosts = self.allowed_hosts.clone();
+        config.cimd.enabled = self.cimd == "on";
+        config.cimd.allow_domains = self
+            .cimd_allow_domains
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
+        for host in &self.cimd_trusted_hosts {
+            let port = host
+                .rsplit_once(':')
+                .and_then(|(h, p)| (!h.is_empty()).then_some(p));
+            if port.and_then(|p| p.parse::<u16>().ok()).is_none() {
+                return Err(Failure::usage(format!(
+                    "--cimd-trusted-host `{host}` must be HOST:PORT"
+                )));
+            }
+        }
+        config.cimd.trusted_hosts = self.cimd_trusted_hosts.clone();
+        if let Some(path) = &self.extra_ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| Failure::usage(format!("--extra-ca-file {}: {e}", path.display())))?;
+            config.cimd.extra_roots = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|certs| !certs.is_empty())
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "--extra-ca-file {}: no PEM certificate in it",
+                        path.display()
+                    ))
+                })?;
+        }
         Ok(config)
     }
 }
@@ -150,7 +197,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let clerk = match config.login {
-        LoginMode::Clerk => Some(Clerk::from_env().map_err(|e| Failure::usage(e.to_string()))?),
+        LoginMode::Clerk => Some(
+            Clerk::from_env()
+                .map_err(|e| Failure::usage(e.to_string()))?
+                .trust_extra_roots(&config.cimd.extra_roots),
+        ),
         LoginMode::Local => None,
     };
     for warning in clerk.iter().flat_map(Clerk::startup_warnings) {
@@ -190,7 +241,43 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_issuer;
+    use super::{normalize_issuer, ServeArgs};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config(args: &[&str]) -> anyhow::Result<crate::http::ServerConfig> {
+        let args = std::iter::once("serve").chain(args.iter().copied());
+        Wrap::try_parse_from(args)?.serve.to_config(false)
+    }
+
+    #[test]
+    fn metadata_document_flags_reach_the_configuration() {
+        let c = config(&[]).unwrap();
+        assert!(c.cimd.enabled && c.cimd.trusted_hosts.is_empty() && c.cimd.extra_roots.is_empty());
+        let c = config(&[
+            "--cimd",
+            "off",
+            "--cimd-allow-domain",
+            "Claude.AI",
+            "--cimd-trusted-host",
+            "127.0.0.1:8443",
+        ])
+        .unwrap();
+        assert!(!c.cimd.enabled);
+        assert_eq!(c.cimd.allow_domains, ["claude.ai"]);
+        assert_eq!(c.cimd.trusted_hosts, ["127.0.0.1:8443"]);
+        assert!(config(&["--cimd", "maybe"]).is_err());
+        assert!(config(&["--cimd-trusted-host", "127.0.0.1"]).is_err());
+        assert!(config(&["--extra-ca-file", "/nonexistent/ca.pem"]).is_err());
+        let not_pem = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(not_pem.path(), "not a certificate").unwrap();
+        assert!(config(&["--extra-ca-file", not_pem.path().to_str().unwrap()]).is_err());
+    }
 
     #[test]
     fn issuer_must_be_https_unless_loopback() {

@@ -36,8 +36,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
         (
             "clients".into(),
             format!(
-                "{} ({} confidential, {} public; {} dynamic, {} disabled)",
-                c.total, c.confidential, c.public, c.dynamic, c.disabled
+                "{} ({} confidential, {} public; {} dynamic, {} metadata document, {} disabled)",
+                c.total, c.confidential, c.public, c.dynamic, c.metadata_document, c.disabled
             ),
         ),
         ("local users".into(), snap.users.to_string()),

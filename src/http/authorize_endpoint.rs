@@ -12,6 +12,10 @@
 //! authorize URL as a redirector to it. Once a user has signed in and sees the consent screen
 //! (which names the client as unverified and shows where it will send them) errors go back
 //! to the client as usual. Clients an operator registered are trusted from the start.
+//!
+//! A client named by a metadata document URL (`oauth::cimd`) is looked up only once a user has
+//! signed in: before that the request goes straight to sign-in, so that nobody can make this
+//! server fetch URLs without an account.
 
 use std::sync::Arc;
 
@@ -54,6 +58,14 @@ async fn show(state: &AppState, req: Request<Incoming>) -> HttpResponse {
         Ok(u) => u,
         Err(e) => return unavailable(e),
     };
+    if user.is_none() && names_a_document(&query) {
+        // A metadata document is fetched only for a signed-in user, so that strangers cannot
+        // make this server fetch URLs of their choosing (SEP-991).
+        if query.get("prompt") == Some("none") {
+            return untrusted_error_page("the user is not signed in (prompt=none)");
+        }
+        return session::sign_in_redirect(state, &here(&req));
+    }
     let request = match validated(state, &query, user.is_some()).await {
         Ok(r) => r,
         Err(resp) => return resp,
@@ -70,12 +82,7 @@ async fn show(state: &AppState, req: Request<Incoming>) -> HttpResponse {
                 "the user is not signed in",
             );
         }
-        let here = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or(session::AUTHORIZE_PATH);
-        return session::sign_in_redirect(state, here);
+        return session::sign_in_redirect(state, &here(&req));
     };
     if request.prompt_none {
         return redirect_error(
@@ -86,6 +93,22 @@ async fn show(state: &AppState, req: Request<Incoming>) -> HttpResponse {
         );
     }
     consent_page(state, &req, &request, &user)
+}
+
+/// This request's path and query, where sign-in returns to.
+fn here<B>(req: &Request<B>) -> String {
+    req.uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or(session::AUTHORIZE_PATH)
+        .to_string()
+}
+
+/// Does the request name a client by its metadata document URL?
+fn names_a_document(pairs: &Form) -> bool {
+    pairs
+        .get("client_id")
+        .is_some_and(crate::oauth::cimd::policy::looks_like_document_url)
 }
 
 fn consent_page<B>(
@@ -108,6 +131,8 @@ fn consent_page<B>(
             client_name: &request.client.client_name,
             verified: is_trusted(&request.client),
             redirect_host: &request.redirect_host(),
+            document_host: request.document_host().as_deref(),
+            localhost_only: request.localhost_only(),
             scopes: &request.scopes,
             signed_in_as: &user.display_name,
             fields: &fields,
@@ -142,16 +167,15 @@ async fn decide(state: &AppState, req: Request<Incoming>) -> HttpResponse {
             .cloned()
             .collect(),
     );
+    if user.is_none() && names_a_document(&params) {
+        return signed_out_page();
+    }
     let request = match validated(state, &params, user.is_some()).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };
     let Some(user) = user else {
-        return pages::error(
-            StatusCode::UNAUTHORIZED,
-            "Signed out",
-            "Your sign-in ended before you decided. Start again from the application.",
-        );
+        return signed_out_page();
     };
     let fields = request.form_fields();
     let presented = form.get("csrf").unwrap_or("");
@@ -236,6 +260,14 @@ async fn approve(state: &AppState, request: &AuthorizationRequest, user: &Signed
     }
 }
 
+fn signed_out_page() -> HttpResponse {
+    pages::error(
+        StatusCode::UNAUTHORIZED,
+        "Signed out",
+        "Your sign-in ended before you decided. Start again from the application.",
+    )
+}
+
 /// Was the client registered by an operator (rather than by itself)?
 fn is_trusted(client: &ClientRecord) -> bool {
     client.registration == Registration::Cli
@@ -263,7 +295,7 @@ async fn validated(
     signed_in: bool,
 ) -> Result<AuthorizationRequest, HttpResponse> {
     let params = AuthorizeParams::from_pairs(pairs.pairs());
-    match authorize::validate(&state.store, &params, &state.resource).await {
+    match authorize::validate(&state.store, &state.cimd, &params, &state.resource).await {
         Ok(r) => Ok(r),
         Err(AuthorizeError::Page(message)) => {
             Metrics::inc(&state.metrics.authorizations_failed);
@@ -275,6 +307,15 @@ async fn validated(
                 StatusCode::BAD_REQUEST,
                 "This request cannot be completed",
                 message,
+            ))
+        }
+        Err(AuthorizeError::Document(e)) => {
+            Metrics::inc(&state.metrics.authorizations_failed);
+            tracing::info!(reason = %e, "client metadata document refused at authorize");
+            Err(pages::error(
+                StatusCode::BAD_REQUEST,
+                "This application cannot be used",
+                &format!("Its client metadata document was not accepted: {e}."),
             ))
         }
         Err(AuthorizeError::Redirect {

@@ -42,6 +42,8 @@ pub struct ServerConfig {
     /// Host names (`NAME` or `NAME:PORT`) answered besides the issuer's authority and the
     /// listen address (see [`super::host_check`]).
     pub allowed_hosts: Vec<String>,
+    /// Client ID Metadata Documents: whether accepted, and where they may be fetched from.
+    pub cimd: crate::oauth::cimd::CimdConfig,
 }
 
 /// `burst` events at once, refilled evenly over `per` (a token bucket).
@@ -112,6 +114,7 @@ impl ServerConfig {
             request_timeout: Duration::from_secs(15),
             revocation_lag: Duration::ZERO,
             allowed_hosts: Vec::new(),
+            cimd: crate::oauth::cimd::CimdConfig::default(),
         }
     }
 

@@ -13,7 +13,11 @@ pub fn authorization_server<B>(state: &Arc<AppState>, req: &Request<B>) -> HttpR
     serve_document(
         state,
         req,
-        &metadata::authorization_server(&state.config.issuer, state.config.registration_enabled),
+        &metadata::authorization_server(
+            &state.config.issuer,
+            state.config.registration_enabled,
+            state.cimd.enabled(),
+        ),
     )
 }
 

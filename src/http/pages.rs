@@ -125,6 +125,10 @@ pub struct ConsentView<'a> {
     /// Registered by an operator; a self-registered (RFC 7591) client chose its own name.
     pub verified: bool,
     pub redirect_host: &'a str,
+    /// A metadata document client: the host of its client_id URL, which published its name.
+    pub document_host: Option<&'a str>,
+    /// Every redirect URI of the client is on the user's own machine.
+    pub localhost_only: bool,
     pub scopes: &'a ScopeSet,
     pub signed_in_as: &'a str,
     pub fields: &'a [(&'static str, String)],
@@ -146,6 +150,13 @@ pub fn consent(v: &ConsentView<'_>) -> String {
     let fields: String = v.fields.iter().map(|(k, val)| hidden(k, val)).collect();
     let unverified = if v.verified {
         String::new()
+    } else if let Some(document_host) = v.document_host {
+        format!(
+            "<p class=\"warning\" role=\"note\"><strong>Published by {document_host}.</strong> \
+             This application is identified by a document on <strong>{document_host}</strong>, which chose its name. \
+             Approve only if you expect an application from {document_host}.</p>",
+            document_host = escape(document_host),
+        )
     } else {
         format!(
             "<p class=\"warning\" role=\"note\"><strong>Unverified application.</strong> \
@@ -153,6 +164,15 @@ pub fn consent(v: &ConsentView<'_>) -> String {
              Approve only if you just connected it, and only if <strong>{host}</strong> is where you expect it to run.</p>",
             host = escape(v.redirect_host),
         )
+    };
+    let unverified = if v.localhost_only && !v.verified {
+        format!(
+            "{unverified}<p class=\"warning\" role=\"note\">It sends you back to a program on this computer \
+             (<strong>{host}</strong>). Approve only if you just started it yourself.</p>",
+            host = escape(v.redirect_host),
+        )
+    } else {
+        unverified
     };
     let body = format!(
         "<h1>Allow <strong>{name}</strong> to use your memory?</h1>{unverified}\

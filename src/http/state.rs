@@ -12,6 +12,7 @@ use crate::http::rate_limit::RateLimiter;
 use crate::login::clerk::Clerk;
 use crate::oauth::bearer::{self, BearerContext, BearerError, Principal};
 use crate::oauth::bearer_cache::BearerCache;
+use crate::oauth::cimd::Resolver;
 use crate::oauth::client_auth::SecretCache;
 use crate::oauth::grants::Lifetimes;
 use crate::storage::Store;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub allowed_hosts: AllowedHosts,
     /// The issuer's origin, what a same-origin browser form post carries.
     pub issuer_origin: String,
+    /// Fetches and caches Client ID Metadata Documents (`--cimd`).
+    pub cimd: Resolver,
 }
 
 /// One bucket set per abuse control (see [`crate::http::rate_limit`] for the keys).
@@ -61,6 +64,7 @@ impl AppState {
         Arc::new(AppState {
             allowed_hosts: AllowedHosts::new(&config.issuer, &config.allowed_hosts),
             issuer_origin: config.issuer_origin(),
+            cimd: Resolver::new(config.cimd.clone()),
             lifetimes: config.lifetimes(),
             limits: Limiters {
                 client_auth_by_address: RateLimiter::new(l.failed_client_auth_per_address),

@@ -181,6 +181,15 @@ async fn token_inner(state: Arc<AppState>, req: Request<Incoming>) -> HttpRespon
         Ok(a) => a,
         Err(resp) => return resp,
     };
+    // `--cimd off` stops metadata document clients getting tokens, not only new
+    // authorizations; revoking what they hold still works.
+    if client.registration == clients::Registration::MetadataDocument && !state.cimd.enabled() {
+        return json_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "this server does not accept client metadata documents",
+        );
+    }
     let now = clock::now();
     let lifetimes = state.lifetimes;
     let (result, counter) = match form.get("grant_type") {

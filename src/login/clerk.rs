@@ -144,11 +144,7 @@ impl Clerk {
 
     /// A verifier that fetches (and caches) keys from a JWKS URL.
     pub fn with_jwks_url(url: &str, authorized_parties: Vec<String>, sign_in_url: Option<String>) -> Clerk {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let http = jwks_client(&[]);
         Clerk::new(
             KeySource::Jwks {
                 url: url.to_string(),
@@ -158,6 +154,14 @@ impl Clerk {
             authorized_parties,
             sign_in_url,
         )
+    }
+
+    /// Trusts `roots` (`--extra-ca-file`) besides the bundled ones when fetching the JWKS.
+    pub fn trust_extra_roots(mut self, roots: &[reqwest::Certificate]) -> Clerk {
+        if let KeySource::Jwks { http, .. } = &mut self.keys {
+            *http = jwks_client(roots);
+        }
+        self
     }
 
     /// From `CLERK_JWT_KEY` / `CLERK_JWKS_URL`, `CLERK_AUTHORIZED_PARTIES` (comma-separated)
@@ -312,6 +316,16 @@ fn find_key(set: &JwkSet, kid: Option<&str>) -> Option<jsonwebtoken::jwk::Jwk> {
         None if set.keys.len() == 1 => set.keys.first().cloned(),
         None => None,
     }
+}
+
+fn jwks_client(extra_roots: &[reqwest::Certificate]) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none());
+    for root in extra_roots {
+        builder = builder.add_root_certificate(root.clone());
+    }
+    builder.build().unwrap_or_default()
 }
 
 async fn fetch_jwks(http: &reqwest::Client, url: &str) -> Result<JwkSet, reqwest::Error> {

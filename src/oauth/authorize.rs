@@ -7,6 +7,7 @@
 //! may later errors travel back to the client, with `state` and `iss`.
 //! The same validation runs on the consent form's POST, so a tampered hidden field is caught.
 
+use super::cimd::{self, CimdError, Resolver};
 use super::error::ErrorCode;
 use super::pkce;
 use super::redirect_uri;
@@ -91,6 +92,26 @@ impl AuthorizationRequest {
         fields
     }
 
+    /// For a metadata document client, the host of its client_id URL: who published the name
+    /// and redirect URIs the consent screen shows.
+    pub fn document_host(&self) -> Option<String> {
+        if self.client.registration != clients::Registration::MetadataDocument {
+            return None;
+        }
+        url::Url::parse(&self.client.client_id)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+    }
+
+    /// Does every redirect URI of the client lead back to the user's own machine? Then anything
+    /// running there could be the one receiving the code (MCP security best practices).
+    pub fn localhost_only(&self) -> bool {
+        self.client
+            .redirect_uris
+            .iter()
+            .all(|u| redirect_uri::is_loopback(u))
+    }
+
     /// The host the code will be sent to, for the consent screen.
     pub fn redirect_host(&self) -> String {
         url::Url::parse(&self.redirect_uri)
@@ -113,13 +134,22 @@ pub enum AuthorizeError {
         description: &'static str,
         state: Option<String>,
     },
+    /// The client_id is a metadata document URL whose document was refused: shown as a page.
+    #[error("{0}")]
+    Document(#[from] CimdError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Validates an authorization request for the resource `expected_resource`.
+const UNKNOWN_CLIENT: &str = "This application is not registered here (unknown client_id).";
+
+/// Validates an authorization request for the resource `expected_resource`. A `client_id`
+/// that is an https URL is a metadata document client: its document is looked up through
+/// `documents` and the client recorded (or brought up to date) in `oauth_clients`, so that
+/// codes, tokens and the operator commands treat it like any other public client.
 pub async fn validate(
     store: &Store,
+    documents: &Resolver,
     params: &AuthorizeParams,
     expected_resource: &str,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
@@ -135,12 +165,12 @@ pub async fn validate(
             "The request repeats client_id or redirect_uri.",
         ));
     }
-    let client = match clients::find(store, client_id).await? {
-        Some(c) if c.disabled_at.is_none() => c,
-        _ => {
-            return Err(AuthorizeError::Page(
-                "This application is not registered here (unknown client_id).",
-            ))
+    let client = if cimd::policy::looks_like_document_url(client_id) {
+        document_client(store, documents, client_id).await?
+    } else {
+        match clients::find(store, client_id).await? {
+            Some(c) if c.disabled_at.is_none() => c,
+            _ => return Err(AuthorizeError::Page(UNKNOWN_CLIENT)),
         }
     };
     let Some(redirect_uri) = params.redirect_uri.as_deref().filter(|s| !s.is_empty()) else {
@@ -206,6 +236,36 @@ pub async fn validate(
         prompt_none: params.prompt.as_deref() == Some("none"),
         client,
     })
+}
+
+/// The client a metadata document URL names, recorded from its (fetched or cached) document.
+/// An operator's `client disable` holds: a disabled client is refused before any fetch.
+async fn document_client(
+    store: &Store,
+    documents: &Resolver,
+    client_id: &str,
+) -> Result<ClientRecord, AuthorizeError> {
+    if let Some(existing) = clients::find(store, client_id).await? {
+        if existing.disabled_at.is_some() {
+            return Err(AuthorizeError::Page(
+                "This application has been disabled by the operator.",
+            ));
+        }
+    }
+    let doc = documents.lookup(client_id).await?;
+    match clients::upsert_metadata_document(
+        store,
+        &doc.client_id,
+        &doc.client_name,
+        &doc.redirect_uris,
+        &doc.scopes,
+        crate::clock::now(),
+    )
+    .await?
+    {
+        Some(c) if c.disabled_at.is_none() => Ok(c),
+        _ => Err(AuthorizeError::Page(UNKNOWN_CLIENT)),
+    }
 }
 
 /// S256, required for every client, confidential ones included (OAuth 2.1 §4.1.1 and the MCP

@@ -29,9 +29,15 @@ pub struct AuthorizationServerMetadata {
     pub revocation_endpoint_auth_methods_supported: [&'static str; 3],
     pub code_challenge_methods_supported: [&'static str; 1],
     pub authorization_response_iss_parameter_supported: bool,
+    /// A client may name itself by the https URL of its metadata document (`oauth::cimd`).
+    pub client_id_metadata_document_supported: bool,
 }
 
-pub fn authorization_server(issuer: &str, registration_enabled: bool) -> AuthorizationServerMetadata {
+pub fn authorization_server(
+    issuer: &str,
+    registration_enabled: bool,
+    metadata_documents: bool,
+) -> AuthorizationServerMetadata {
     let auth_methods = ["none", "client_secret_post", "client_secret_basic"];
     AuthorizationServerMetadata {
         issuer: issuer.to_string(),
@@ -47,6 +53,7 @@ pub fn authorization_server(issuer: &str, registration_enabled: bool) -> Authori
         revocation_endpoint_auth_methods_supported: auth_methods,
         code_challenge_methods_supported: ["S256"],
         authorization_response_iss_parameter_supported: true,
+        client_id_metadata_document_supported: metadata_documents,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod argon2_pool;
 pub mod authorize;
 pub mod bearer;
 pub mod bearer_cache;
+pub mod cimd;
 pub mod client_auth;
 pub mod client_name;
 pub mod error;

@@ -133,6 +133,11 @@ fn truncate(s: &str) -> String {
     s.chars().take(60).chain("…".chars()).collect()
 }
 
+/// Does `uri` send the user back to their own machine (a loopback host)?
+pub fn is_loopback(uri: &str) -> bool {
+    Url::parse(uri).is_ok_and(|u| is_loopback_host(&u))
+}
+
 fn is_loopback_host(url: &Url) -> bool {
     matches!(
         url.host_str(),

@@ -72,6 +72,9 @@ pub enum Registration {
     Cli,
     /// RFC 7591 dynamic client registration.
     Dynamic,
+    /// A Client ID Metadata Document: the client_id is the document's https URL
+    /// (`oauth::cimd`); name and redirect URIs come from the document.
+    MetadataDocument,
 }
 
 impl Registration {
@@ -79,6 +82,7 @@ impl Registration {
         match self {
             Registration::Cli => "cli",
             Registration::Dynamic => "dynamic",
+            Registration::MetadataDocument => "metadata_document",
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct ClientRecord {
     pub disabled_at: Option<i64>,
     /// As registered; `None` for clients that gave none and for operator-registered ones.
     pub application_type: Option<ApplicationType>,
+    /// When a metadata document client's name and redirect URIs were last taken from its document.
+    pub metadata_document_fetched_at: Option<i64>,
 }
 
 impl ClientRecord {
@@ -130,7 +136,7 @@ macro_rules! columns {
     () => {
         "client_id, client_name, secret_hash, previous_secret_hash, previous_secret_expires_at, \
          redirect_uris, scopes, token_endpoint_auth_method, user_id, registration, created_at, \
-         secret_rotated_at, last_used_at, disabled_at, application_type"
+         secret_rotated_at, last_used_at, disabled_at, application_type, metadata_document_fetched_at"
     };
 }
 
@@ -143,6 +149,7 @@ fn decode(r: &libsql::Row) -> Result<ClientRecord> {
         })?;
     let method: String = r.get(7)?;
     let registration: String = r.get(9)?;
+    let metadata_document_fetched_at: Option<i64> = r.get(15)?;
     Ok(ClientRecord {
         client_id: r.get(0)?,
         client_name: r.get(1)?,
@@ -156,7 +163,9 @@ fn decode(r: &libsql::Row) -> Result<ClientRecord> {
             detail: method.clone(),
         })?,
         user_id: r.get(8)?,
-        registration: if registration == "dynamic" {
+        registration: if metadata_document_fetched_at.is_some() {
+            Registration::MetadataDocument
+        } else if registration == "dynamic" {
             Registration::Dynamic
         } else {
             Registration::Cli
@@ -174,6 +183,7 @@ fn decode(r: &libsql::Row) -> Result<ClientRecord> {
                 })
             })
             .transpose()?,
+        metadata_document_fetched_at,
     })
 }
 
@@ -208,6 +218,47 @@ pub async fn insert_with_application_type(
         )
         .await?;
     Ok(())
+}
+
+/// Records a client known by its metadata document, or brings its row up to date with the
+/// document (name, redirect URIs, scopes); returns the row as it now stands. A row the
+/// document does not change is not written. A disabled client stays disabled; a client_id an
+/// operator or dynamic registration already holds is never taken over (`None`).
+pub async fn upsert_metadata_document(
+    store: &Store,
+    client_id: &str,
+    client_name: &str,
+    redirect_uris: &[String],
+    scopes: &ScopeSet,
+    now: i64,
+) -> Result<Option<ClientRecord>> {
+    if let Some(existing) = find(store, client_id).await? {
+        if existing.registration != Registration::MetadataDocument {
+            return Ok(None);
+        }
+        if existing.client_name == client_name
+            && existing.redirect_uris == redirect_uris
+            && existing.scopes == *scopes
+        {
+            return Ok(Some(existing));
+        }
+    }
+    let redirect_json = serde_json::to_string(redirect_uris).expect("strings serialize");
+    store
+        .execute_write(
+            "INSERT INTO oauth_clients (client_id, client_name, secret_hash, redirect_uris, scopes, \
+             token_endpoint_auth_method, user_id, registration, created_at, metadata_document_fetched_at) \
+             VALUES (?1, ?2, NULL, ?3, ?4, 'none', NULL, 'dynamic', ?5, ?5) \
+             ON CONFLICT (client_id) DO UPDATE SET client_name = excluded.client_name, \
+               redirect_uris = excluded.redirect_uris, scopes = excluded.scopes, \
+               metadata_document_fetched_at = excluded.metadata_document_fetched_at \
+             WHERE oauth_clients.metadata_document_fetched_at IS NOT NULL",
+            libsql::params![client_id, client_name, redirect_json, scopes.to_string(), now],
+        )
+        .await?;
+    find(store, client_id)
+        .await
+        .map(|c| c.filter(|c| c.registration == Registration::MetadataDocument))
 }
 
 pub async fn find(store: &Store, client_id: &str) -> Result<Option<ClientRecord>> {

@@ -57,7 +57,10 @@ pub struct ClientCounts {
     pub total: i64,
     pub confidential: i64,
     pub public: i64,
+    /// Registered through RFC 7591.
     pub dynamic: i64,
+    /// Known by a Client ID Metadata Document.
+    pub metadata_document: i64,
     pub disabled: i64,
 }
 
@@ -176,8 +179,9 @@ pub async fn snapshot(store: &Store, now: i64) -> Result<Snapshot> {
             "SELECT count(*), \
                count(*) FILTER (WHERE secret_hash IS NOT NULL), \
                count(*) FILTER (WHERE secret_hash IS NULL), \
-               count(*) FILTER (WHERE registration = 'dynamic'), \
-               count(*) FILTER (WHERE disabled_at IS NOT NULL) \
+               count(*) FILTER (WHERE registration = 'dynamic' AND metadata_document_fetched_at IS NULL), \
+               count(*) FILTER (WHERE disabled_at IS NOT NULL), \
+               count(*) FILTER (WHERE metadata_document_fetched_at IS NOT NULL) \
              FROM oauth_clients",
             (),
         )
@@ -189,6 +193,7 @@ pub async fn snapshot(store: &Store, now: i64) -> Result<Snapshot> {
                 public: r.get(2)?,
                 dynamic: r.get(3)?,
                 disabled: r.get(4)?,
+                metadata_document: r.get(5)?,
             })
         },
     )

@@ -77,6 +77,7 @@ fn kind(c: &ClientRecord) -> String {
     };
     match c.registration {
         clients::Registration::Dynamic => format!("{kind}, dynamic"),
+        clients::Registration::MetadataDocument => format!("{kind}, metadata document"),
         clients::Registration::Cli => kind,
     }
 }
