@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "token_tables_rowid", "0006_token_tables_rowid"),
     migration!(7, "refresh_successor_nonce", "0007_refresh_successor_nonce"),
     migration!(8, "client_application_type", "0008_client_application_type"),
+    migration!(9, "graph_limits", "0009_graph_limits"),
 ];
 
 impl Migration {
