@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "refresh_successor_nonce", "0007_refresh_successor_nonce"),
     migration!(8, "client_application_type", "0008_client_application_type"),
     migration!(9, "graph_limits", "0009_graph_limits"),
+    migration!(10, "client_first_code", "0010_client_first_code"),
 ];
 
 impl Migration {

@@ -638,9 +638,13 @@ pub async fn read_graph(ctx: &Context<'_>, arguments: Value) -> Result<Value, To
             "Invalid arguments for {TOOL}: `limit` must be between 1 and {READ_GRAPH_MAX_LIMIT}"
         )));
     }
-    let page = graph::read_graph_page(ctx.store, ctx.user_id, after, limit, READ_GRAPH_PAGE_BYTES).await?;
-    let mut out = graph_json(page.graph);
-    if let Some(next) = page.next {
+    let page = off_runtime(ctx, move |store, user| async move {
+        let page = graph::read_graph_page(&store, &user, after, limit, READ_GRAPH_PAGE_BYTES).await?;
+        Ok((graph_json(page.graph), page.next))
+    })
+    .await?;
+    let (mut out, next) = page;
+    if let Some(next) = next {
         let cursor = next.to_string();
         out["truncated"] = json!(true);
         out["message"] = json!(format!(
@@ -662,15 +666,18 @@ pub async fn search_nodes(ctx: &Context<'_>, arguments: Value) -> Result<Value, 
     }
     // SQL finds the candidates (one more than we return, to know whether there are more);
     // the exact semantics are checked here on those few.
-    let candidates =
-        graph::search_candidates(ctx.store, ctx.user_id, &args.query, MAX_SEARCH_RESULTS + 1).await?;
-    let more = candidates.len() > MAX_SEARCH_RESULTS;
-    let q = args.query.to_lowercase();
-    let mut entities: Vec<Entity> = candidates.into_iter().filter(|e| entity_matches(e, &q)).collect();
-    entities.truncate(MAX_SEARCH_RESULTS);
-    let names: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
-    let relations = graph::relations_touching(ctx.store, ctx.user_id, &names).await?;
-    let mut out = graph_json(Graph { entities, relations });
+    let query = args.query;
+    let (mut out, more) = off_runtime(ctx, move |store, user| async move {
+        let candidates = graph::search_candidates(&store, &user, &query, MAX_SEARCH_RESULTS + 1).await?;
+        let more = candidates.len() > MAX_SEARCH_RESULTS;
+        let q = query.to_lowercase();
+        let mut entities: Vec<Entity> = candidates.into_iter().filter(|e| entity_matches(e, &q)).collect();
+        entities.truncate(MAX_SEARCH_RESULTS);
+        let names: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
+        let relations = graph::relations_touching(&store, &user, &names).await?;
+        Ok((graph_json(Graph { entities, relations }), more))
+    })
+    .await?;
     if more {
         out["truncated"] = json!(true);
         out["message"] = json!(format!(
@@ -687,6 +694,25 @@ pub async fn open_nodes(ctx: &Context<'_>, arguments: Value) -> Result<Value, To
     Ok(graph_json(
         graph::open_nodes(ctx.store, ctx.user_id, &args.names).await?,
     ))
+}
+
+/// Runs a graph read on the blocking pool. On an embedded database SQLite executes inside the
+/// calling thread, so a read's scans, decoding and JSON building would otherwise occupy one of
+/// the runtime's few worker threads (and with two users reading, all of them), delaying every
+/// other request, `/healthz` included. The work is bounded (quotas, page sizes), so it is
+/// never left running long after its caller has gone.
+async fn off_runtime<T, F, Fut>(ctx: &Context<'_>, work: F) -> Result<T, ToolError>
+where
+    T: Send + 'static,
+    F: FnOnce(crate::storage::Store, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, crate::storage::StoreError>>,
+{
+    let (store, user) = (ctx.store.clone(), ctx.user_id.to_string());
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(work(store, user)))
+        .await
+        .map_err(|e| ToolError::Store(crate::storage::StoreError::Sql(format!("graph read failed: {e}"))))?
+        .map_err(ToolError::Store)
 }
 
 /// Whether the entity's name, type or an observation contains `lower_query` (already
