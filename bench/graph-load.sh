@@ -4,7 +4,7 @@
 #
 #   bench/graph-load.sh                              # this tree's server
 #   BASE=/tmp/mcp-oauth-main bench/graph-load.sh     # and another binary, first
-# BENCH_SECONDS (default 5) sets the length of the load.
+# BENCH_SECONDS (default 5) sets the length of the load. Figures: README, "Knowledge-graph quotas".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin mcp-oauth --example graph_load

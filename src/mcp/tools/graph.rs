@@ -700,19 +700,30 @@ pub async fn open_nodes(ctx: &Context<'_>, arguments: Value) -> Result<Value, To
 /// calling thread, so a read's scans, decoding and JSON building would otherwise occupy one of
 /// the runtime's few worker threads (and with two users reading, all of them), delaying every
 /// other request, `/healthz` included. The work is bounded (quotas, page sizes), so it is
-/// never left running long after its caller has gone.
+/// never left running long after its caller has gone. At most one fewer than the CPUs (at least
+/// one) run at once, whoever asks, so a CPU is always left for the runtime; the rest wait.
 async fn off_runtime<T, F, Fut>(ctx: &Context<'_>, work: F) -> Result<T, ToolError>
 where
     T: Send + 'static,
     F: FnOnce(crate::storage::Store, String) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<T, crate::storage::StoreError>>,
 {
+    static READERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let readers = READERS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cpus.saturating_sub(1).max(1))
+    });
+    // The permit goes with the work: a caller that gives up does not free it early.
+    let permit = readers.acquire().await.expect("never closed");
     let (store, user) = (ctx.store.clone(), ctx.user_id.to_string());
     let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || handle.block_on(work(store, user)))
-        .await
-        .map_err(|e| ToolError::Store(crate::storage::StoreError::Sql(format!("graph read failed: {e}"))))?
-        .map_err(ToolError::Store)
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        handle.block_on(work(store, user))
+    })
+    .await
+    .map_err(|e| ToolError::Store(crate::storage::StoreError::Sql(format!("graph read failed: {e}"))))?
+    .map_err(ToolError::Store)
 }
 
 /// Whether the entity's name, type or an observation contains `lower_query` (already
