@@ -560,6 +560,14 @@ async fn cleanup_deletes_dynamic_registrations_that_never_completed_an_authoriza
         .stdout("oauth_clients: would delete 1 (1 never authorized)")
         .stdout("would delete client mcp_oauth_abandoned (\"mcp_oauth_abandoned app\"), registered ")
         .run();
+    let v = db
+        .cmd()
+        .args(["--json", "token", "cleanup", "--dry-run"])
+        .run()
+        .json();
+    assert_eq!(v["tables"]["oauth_clients"]["never authorized"], 1);
+    assert_eq!(v["unused_clients"][0]["client_id"], "mcp_oauth_abandoned");
+    assert_eq!(v["unused_clients"].as_array().unwrap().len(), 1);
     assert_eq!(
         seed::count(&store, "oauth_clients", "1").await,
         4,

@@ -60,8 +60,7 @@ pub async fn run(ctx: &Context, args: CleanupArgs) -> anyhow::Result<ExitCode> {
     let planned = cleanup::count(&store, &policy).await?;
     if args.dry_run {
         let clients = cleanup::unused_clients(&store, &policy, DRY_RUN_CLIENTS).await?;
-        print(ctx, &planned, true, Duration::ZERO, &args)?;
-        show_clients(ctx, &clients, planned.table_total("oauth_clients"))?;
+        print(ctx, &planned, Some(&clients), Duration::ZERO, &args)?;
         return Ok(ExitCode::SUCCESS);
     }
     let clock_started = Instant::now();
@@ -88,7 +87,7 @@ pub async fn run(ctx: &Context, args: CleanupArgs) -> anyhow::Result<ExitCode> {
     summary["retention_seconds"] = policy.retention.into();
     summary["elapsed_ms"] = (elapsed.as_millis() as u64).into();
     cleanup::record_run(&store, cleanup::TOKEN_CLEANUP, started_at, clock::now(), &summary).await?;
-    print(ctx, &report, false, elapsed, &args)?;
+    print(ctx, &report, None, elapsed, &args)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -111,11 +110,8 @@ fn progress_bar(ctx: &Context, total: u64) -> Option<ProgressBar> {
 /// How many of the clients a dry run would delete it names.
 const DRY_RUN_CLIENTS: u64 = 100;
 
-/// The dynamically registered clients a dry run would delete, one a line (`--json`: an object).
-fn show_clients(ctx: &Context, clients: &[cleanup::UnusedClient], total: u64) -> anyhow::Result<()> {
-    if ctx.json() {
-        return ctx.print_json(&json!({ "unused_clients": clients, "unused_clients_total": total }));
-    }
+/// The dynamically registered clients a dry run would delete, one a line.
+fn show_clients(ctx: &Context, clients: &[cleanup::UnusedClient], total: u64) {
     for c in clients {
         ctx.say(format!(
             "would delete client {} ({:?}), registered {}, never authorized",
@@ -127,18 +123,19 @@ fn show_clients(ctx: &Context, clients: &[cleanup::UnusedClient], total: u64) ->
     if total > clients.len() as u64 {
         ctx.say(format!("… and {} more", total - clients.len() as u64));
     }
-    Ok(())
 }
 
 fn print(
     ctx: &Context,
     report: &Report,
-    dry_run: bool,
+    // A dry run's list of the clients it would delete.
+    dry_run_clients: Option<&[cleanup::UnusedClient]>,
     elapsed: Duration,
     args: &CleanupArgs,
 ) -> anyhow::Result<()> {
+    let dry_run = dry_run_clients.is_some();
     if ctx.json() {
-        return ctx.print_json(&json!({
+        let mut out = json!({
             "dry_run": dry_run,
             "retention_seconds": clock::seconds(args.retention),
             "unused_clients_after_seconds": clock::seconds(args.unused_clients_after),
@@ -146,7 +143,11 @@ fn print(
             "tables": report.to_json(),
             "total": report.total(),
             "elapsed_ms": elapsed.as_millis() as u64,
-        }));
+        });
+        if let Some(clients) = dry_run_clients {
+            out["unused_clients"] = json!(clients);
+        }
+        return ctx.print_json(&out);
     }
     let verb = if dry_run { "would delete" } else { "deleted" };
     for table in cleanup::tables() {
@@ -161,7 +162,8 @@ fn print(
             parts.join(", ")
         ));
     }
-    if dry_run {
+    if let Some(clients) = dry_run_clients {
+        show_clients(ctx, clients, report.table_total("oauth_clients"));
         ctx.say(format!(
             "dry run: {} row(s) would be deleted; nothing was changed.",
             report.total()
