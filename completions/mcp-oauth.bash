@@ -1063,13 +1063,17 @@ _mcp__oauth() {
             return 0
             ;;
         mcp__subcmd__oauth__subcmd__token__subcmd__cleanup)
-            opts="-q -v -h --retention --batch-size --dry-run --database --auth-token --json --quiet --verbose --help"
+            opts="-q -v -h --retention --unused-clients-after --batch-size --dry-run --database --auth-token --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unused-clients-after)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

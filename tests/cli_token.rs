@@ -457,6 +457,7 @@ async fn each_batch_is_its_own_transaction_of_at_most_batch_size_rows() {
     let policy = cleanup::Policy {
         now,
         retention: 7 * DAY,
+        unused_clients_after: DAY,
     };
     let mut batches = Vec::new();
     let report = cleanup::run(&store, &policy, 1_000, |target, n| {
@@ -487,4 +488,119 @@ async fn cleanup_draws_a_progress_bar_only_on_a_terminal() {
     p.exp_string("oauth_access_tokens: deleted 20000 (20000 expired, 0 revoked)")
         .unwrap();
     p.exp_eof().unwrap();
+}
+
+/// A dynamically registered client, as `POST /api/oauth/register` stores it, registered at `at`.
+async fn dynamic_client(store: &Store, client_id: &str, at: i64) {
+    use mcp_oauth::oauth::scope::ScopeSet;
+    use mcp_oauth::storage::clients::{self, AuthMethod, NewClient, Registration};
+    clients::insert(
+        store,
+        &NewClient {
+            client_id: client_id.into(),
+            client_name: format!("{client_id} app"),
+            secret_hash: None,
+            redirect_uris: vec!["http://127.0.0.1/callback".into()],
+            scopes: ScopeSet::all(),
+            auth_method: AuthMethod::None,
+            user_id: None,
+            registration: Registration::Dynamic,
+            created_at: at,
+        },
+    )
+    .await
+    .expect("insert client");
+}
+
+#[tokio::test]
+async fn cleanup_deletes_dynamic_registrations_that_never_completed_an_authorization() {
+    use mcp_oauth::storage::grants::{self, NewCode};
+    let db = Db::migrated();
+    let store = db.store().await;
+    let now = seed::now();
+    // Registered two days ago and abandoned: the spam this removes.
+    dynamic_client(&store, "mcp_oauth_abandoned", now - 2 * DAY).await;
+    // Registered two days ago, got a code (since cleaned up): a real client, kept.
+    dynamic_client(&store, "mcp_oauth_used", now - 2 * DAY).await;
+    grants::insert_code(
+        &store,
+        &NewCode {
+            code_hash: b"used-code".to_vec(),
+            grant_id: "grant_used".into(),
+            client_id: "mcp_oauth_used".into(),
+            user_id: "usr_1".into(),
+            redirect_uri: "http://127.0.0.1/callback".into(),
+            scope: "memories:read".into(),
+            resource: "http://127.0.0.1/api/mcp".into(),
+            code_challenge: Some("x".into()),
+            created_at: now - 2 * DAY,
+            expires_at: now - 2 * DAY + 60,
+        },
+    )
+    .await
+    .unwrap();
+    store
+        .execute_write("DELETE FROM oauth_authorization_codes", ())
+        .await
+        .unwrap();
+    // Registered an hour ago, not yet used: inside the retention, kept.
+    dynamic_client(&store, "mcp_oauth_fresh", now - HOUR).await;
+    // Registered by the operator and never used: never cleanup's to delete.
+    seed::client(&store, "mcp_oauth_cli", "usr_1").await;
+    store
+        .execute_write(
+            "UPDATE oauth_clients SET created_at = ?1 WHERE client_id = 'mcp_oauth_cli'",
+            [now - 30 * DAY],
+        )
+        .await
+        .unwrap();
+
+    db.cmd()
+        .args(["token", "cleanup", "--dry-run"])
+        .stdout("oauth_clients: would delete 1 (1 never authorized)")
+        .stdout("would delete client mcp_oauth_abandoned (\"mcp_oauth_abandoned app\"), registered ")
+        .run();
+    let v = db
+        .cmd()
+        .args(["--json", "token", "cleanup", "--dry-run"])
+        .run()
+        .json();
+    assert_eq!(v["tables"]["oauth_clients"]["never authorized"], 1);
+    assert_eq!(v["unused_clients"][0]["client_id"], "mcp_oauth_abandoned");
+    assert_eq!(v["unused_clients"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        seed::count(&store, "oauth_clients", "1").await,
+        4,
+        "the dry run deleted nothing"
+    );
+
+    db.cmd()
+        .args(["token", "cleanup"])
+        .stdout("oauth_clients: deleted 1 (1 never authorized)")
+        .run();
+    assert_eq!(
+        survivors_of_clients(&store).await,
+        ["mcp_oauth_cli", "mcp_oauth_fresh", "mcp_oauth_used"]
+    );
+    db.cmd()
+        .args(["token", "cleanup", "--unused-clients-after", "30m"])
+        .stdout("oauth_clients: deleted 1 (1 never authorized)")
+        .run();
+    assert_eq!(
+        survivors_of_clients(&store).await,
+        ["mcp_oauth_cli", "mcp_oauth_used"]
+    );
+}
+
+async fn survivors_of_clients(store: &Store) -> Vec<String> {
+    let conn = store.connection().await.unwrap();
+    let mut rows = conn
+        .query("SELECT client_id FROM oauth_clients ORDER BY client_id", ())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().await.unwrap() {
+        out.push(r.get::<String>(0).unwrap());
+    }
+    out
 }

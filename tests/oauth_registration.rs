@@ -387,3 +387,45 @@ async fn an_unknown_application_type_is_invalid_client_metadata() {
         assert_eq!(json(r).await["error"], "invalid_client_metadata", "{value}");
     }
 }
+
+#[tokio::test]
+async fn a_registration_storing_more_than_8_kib_of_metadata_is_refused_and_stores_nothing() {
+    let s = TestServer::start().await;
+    let uris = |path_len: usize| -> Vec<String> {
+        (0..20)
+            .map(|i| format!("http://127.0.0.1/cb{i:02}/{}", "p".repeat(path_len)))
+            .collect()
+    };
+    let clients = || async {
+        let conn = s.store.connection().await.unwrap();
+        mcp_oauth::storage::scalar_i64(&conn, "SELECT count(*) FROM oauth_clients", ())
+            .await
+            .unwrap()
+    };
+    let before = clients().await;
+    // 20 URIs of about 520 bytes: 10 KiB.
+    let r = register(
+        &s,
+        json!({"redirect_uris": uris(500), "token_endpoint_auth_method": "none"}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let body = json(r).await;
+    assert_eq!(body["error"], "invalid_client_metadata");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("at most 8192"),
+        "{body}"
+    );
+    assert_eq!(clients().await, before);
+    // 20 URIs of about 320 bytes: 6.4 KiB, within the cap.
+    let r = register(
+        &s,
+        json!({"redirect_uris": uris(300), "token_endpoint_auth_method": "none"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(clients().await, before + 1);
+}

@@ -87,6 +87,10 @@ fn invalid_metadata(description: impl Into<String>) -> RegistrationError {
 }
 
 const MAX_REDIRECT_URIS: usize = 20;
+/// Most bytes a dynamic registration may store: its redirect URIs and name together (UTF-8).
+/// Anyone can register, and unused registrations are only removed by `token cleanup` after its
+/// `--unused-clients-after`, so each row must be small.
+pub const MAX_STORED_METADATA_BYTES: usize = 8 * 1024;
 const MAX_NAME_CHARS: usize = 200;
 const DEFAULT_NAME: &str = "Unnamed MCP client";
 
@@ -152,6 +156,12 @@ pub fn validate(request: &RegistrationRequest) -> Result<ValidRegistration, Regi
         }
         Some(_) => return Err(invalid_metadata("scope must be a space-separated string")),
     };
+    let stored = redirect_uris.iter().map(String::len).sum::<usize>() + client_name.len();
+    if stored > MAX_STORED_METADATA_BYTES {
+        return Err(invalid_metadata(format!(
+            "the redirect_uris and client_name together are {stored} bytes; at most {MAX_STORED_METADATA_BYTES} may be registered"
+        )));
+    }
     Ok(ValidRegistration {
         redirect_uris,
         client_name,

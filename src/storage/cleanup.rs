@@ -9,7 +9,12 @@
 //!   outlive its revocation by the retention so that its reuse still reads as a replay (and
 //!   revokes the family) rather than as an unknown token;
 //! - login sessions once expired;
-//! - `auth_events` older than the retention (never younger than a day: `stats` reports the last day).
+//! - `auth_events` older than the retention (never younger than a day: `stats` reports the last day);
+//! - dynamically registered clients that were never issued an authorization code
+//!   (`oauth_clients.first_code_at` is NULL, and no code row names them) and were registered
+//!   longer ago than `unused_clients_after`. Anyone may register; a registration that never
+//!   led to an authorization is only stored bytes. Clients registered with the CLI, and any
+//!   client that ever got a code, are never deleted here.
 //!
 //! Each batch is its own short write transaction, so a `serve` sharing the database waits for
 //! one batch at most, never for the whole cleanup. Batches walk an index in order with a
@@ -27,11 +32,17 @@ pub struct Policy {
     pub now: i64,
     /// How long revoked tokens and redeemed codes are kept, in seconds.
     pub retention: i64,
+    /// How long a dynamically registered client that never got a code is kept, in seconds.
+    pub unused_clients_after: i64,
 }
 
 impl Policy {
     fn revoked_cutoff(&self) -> i64 {
         self.now.saturating_sub(self.retention)
+    }
+
+    fn unused_clients_cutoff(&self) -> i64 {
+        self.now.saturating_sub(self.unused_clients_after)
     }
 
     fn events_cutoff(&self) -> i64 {
@@ -65,6 +76,10 @@ impl Target {
             .replace("{now}", &policy.now.to_string())
             .replace("{revoked_cutoff}", &policy.revoked_cutoff().to_string())
             .replace("{events_cutoff}", &policy.events_cutoff().to_string())
+            .replace(
+                "{unused_clients_cutoff}",
+                &policy.unused_clients_cutoff().to_string(),
+            )
     }
 }
 
@@ -125,6 +140,15 @@ pub const TARGETS: &[Target] = &[
         key: "id",
         order: "created_at",
         condition: "created_at <= {events_cutoff}",
+    },
+    Target {
+        table: "oauth_clients",
+        reason: "never authorized",
+        key: "client_id",
+        order: "created_at",
+        condition: "registration = 'dynamic' AND first_code_at IS NULL \
+            AND created_at <= {unused_clients_cutoff} AND NOT EXISTS \
+            (SELECT 1 FROM oauth_authorization_codes c WHERE c.client_id = oauth_clients.client_id)",
     },
 ];
 
@@ -196,6 +220,41 @@ pub async fn count(store: &Store, policy: &Policy) -> Result<Report> {
         counts.push((*target, n.max(0) as u64));
     }
     Ok(Report { counts })
+}
+
+/// A dynamically registered client cleanup would delete: never issued a code.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnusedClient {
+    pub client_id: String,
+    pub client_name: String,
+    pub created_at: i64,
+}
+
+/// The first `limit` clients (oldest first) the `never authorized` target would delete now.
+pub async fn unused_clients(store: &Store, policy: &Policy, limit: u64) -> Result<Vec<UnusedClient>> {
+    let target = TARGETS
+        .iter()
+        .find(|t| t.table == "oauth_clients")
+        .expect("the clients target");
+    let conn = store.connection().await?;
+    let rows = conn
+        .query(
+            &format!(
+                "SELECT client_id, client_name, created_at FROM oauth_clients WHERE {} \
+                 ORDER BY created_at, client_id LIMIT ?1",
+                target.condition(policy)
+            ),
+            [limit as i64],
+        )
+        .await?;
+    super::collect(rows, |r| {
+        Ok(UnusedClient {
+            client_id: r.get(0)?,
+            client_name: r.get(1)?,
+            created_at: r.get(2)?,
+        })
+    })
+    .await
 }
 
 /// Deletes up to `limit` rows of `target` whose order column is at least `cursor`, in one

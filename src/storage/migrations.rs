@@ -40,7 +40,9 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "token_tables_rowid", "0006_token_tables_rowid"),
     migration!(7, "refresh_successor_nonce", "0007_refresh_successor_nonce"),
     migration!(8, "client_application_type", "0008_client_application_type"),
+    migration!(9, "graph_limits", "0009_graph_limits"),
     migration!(10, "client_metadata_document", "0010_client_metadata_document"),
+    migration!(11, "client_first_code", "0011_client_first_code"),
 ];
 
 impl Migration {

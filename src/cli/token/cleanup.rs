@@ -17,8 +17,9 @@ use crate::storage::cleanup::{self, Policy, Report};
 #[command(
     after_help = "Deletes: expired authorization codes (redeemed ones once the retention has \
     passed, so a replay is still caught), expired access and refresh tokens, tokens revoked longer \
-    ago than the retention, expired login sessions, and auth events older than the retention \
-    (at least a day).\n\n\
+    ago than the retention, expired login sessions, auth events older than the retention \
+    (at least a day), and dynamically registered clients never issued an authorization code \
+    that registered longer ago than --unused-clients-after.\n\n\
     Examples:\n  \
     mcp-oauth token cleanup --dry-run\n  \
     mcp-oauth token cleanup --retention 14d\n  \
@@ -32,6 +33,12 @@ pub struct CleanupArgs {
     /// recognised as a replay (e.g. 7d, 36h).
     #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub retention: Duration,
+
+    /// How long a dynamically registered client that was never issued an authorization code
+    /// is kept before it is deleted (e.g. 1d, 12h). Clients registered with `client register`,
+    /// and clients that ever got a code, are never deleted by cleanup.
+    #[arg(long, default_value = "1d", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub unused_clients_after: Duration,
 
     /// Rows deleted per transaction; each batch holds the write lock only briefly.
     #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -48,10 +55,12 @@ pub async fn run(ctx: &Context, args: CleanupArgs) -> anyhow::Result<ExitCode> {
     let policy = Policy {
         now: started_at,
         retention: clock::seconds(args.retention),
+        unused_clients_after: clock::seconds(args.unused_clients_after),
     };
     let planned = cleanup::count(&store, &policy).await?;
     if args.dry_run {
-        print(ctx, &planned, true, Duration::ZERO, &args)?;
+        let clients = cleanup::unused_clients(&store, &policy, DRY_RUN_CLIENTS).await?;
+        print(ctx, &planned, Some(&clients), Duration::ZERO, &args)?;
         return Ok(ExitCode::SUCCESS);
     }
     let clock_started = Instant::now();
@@ -78,7 +87,7 @@ pub async fn run(ctx: &Context, args: CleanupArgs) -> anyhow::Result<ExitCode> {
     summary["retention_seconds"] = policy.retention.into();
     summary["elapsed_ms"] = (elapsed.as_millis() as u64).into();
     cleanup::record_run(&store, cleanup::TOKEN_CLEANUP, started_at, clock::now(), &summary).await?;
-    print(ctx, &report, false, elapsed, &args)?;
+    print(ctx, &report, None, elapsed, &args)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -98,22 +107,47 @@ fn progress_bar(ctx: &Context, total: u64) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// How many of the clients a dry run would delete it names.
+const DRY_RUN_CLIENTS: u64 = 100;
+
+/// The dynamically registered clients a dry run would delete, one a line.
+fn show_clients(ctx: &Context, clients: &[cleanup::UnusedClient], total: u64) {
+    for c in clients {
+        ctx.say(format!(
+            "would delete client {} ({:?}), registered {}, never authorized",
+            c.client_id,
+            c.client_name,
+            clock::rfc3339(c.created_at)
+        ));
+    }
+    if total > clients.len() as u64 {
+        ctx.say(format!("… and {} more", total - clients.len() as u64));
+    }
+}
+
 fn print(
     ctx: &Context,
     report: &Report,
-    dry_run: bool,
+    // A dry run's list of the clients it would delete.
+    dry_run_clients: Option<&[cleanup::UnusedClient]>,
     elapsed: Duration,
     args: &CleanupArgs,
 ) -> anyhow::Result<()> {
+    let dry_run = dry_run_clients.is_some();
     if ctx.json() {
-        return ctx.print_json(&json!({
+        let mut out = json!({
             "dry_run": dry_run,
             "retention_seconds": clock::seconds(args.retention),
+            "unused_clients_after_seconds": clock::seconds(args.unused_clients_after),
             "batch_size": args.batch_size,
             "tables": report.to_json(),
             "total": report.total(),
             "elapsed_ms": elapsed.as_millis() as u64,
-        }));
+        });
+        if let Some(clients) = dry_run_clients {
+            out["unused_clients"] = json!(clients);
+        }
+        return ctx.print_json(&out);
     }
     let verb = if dry_run { "would delete" } else { "deleted" };
     for table in cleanup::tables() {
@@ -128,7 +162,8 @@ fn print(
             parts.join(", ")
         ));
     }
-    if dry_run {
+    if let Some(clients) = dry_run_clients {
+        show_clients(ctx, clients, report.table_total("oauth_clients"));
         ctx.say(format!(
             "dry run: {} row(s) would be deleted; nothing was changed.",
             report.total()

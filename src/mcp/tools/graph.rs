@@ -8,7 +8,20 @@
 //! the entities found.
 //!
 //! Unlike the reference, sizes are bounded (names, observations, batch lengths) and names must
-//! not be empty.
+//! not be empty, and so is each user's graph: at most [`graph::MAX_ENTITIES`] entities,
+//! [`graph::MAX_RELATIONS`] relations, [`graph::MAX_OBSERVATIONS`] observations
+//! ([`MAX_OBSERVATIONS_PER_ENTITY`] per entity) and [`graph::MAX_BYTES`] bytes of text. A write
+//! that would pass a bound is refused with a tool error (`isError: true`) naming it, and writes
+//! nothing.
+//!
+//! Reads are bounded too, so that no call costs the server more than a page: `read_graph`
+//! returns at most `limit` entities (default [`READ_GRAPH_DEFAULT_LIMIT`], at most
+//! [`READ_GRAPH_MAX_LIMIT`]) and about [`READ_GRAPH_PAGE_BYTES`] of their text, with the
+//! relations starting at them; when there is more it adds `truncated: true`, `nextCursor` and a
+//! `message` saying to call again with `{"cursor": nextCursor}`. Without arguments, a graph
+//! that fits in one page reads exactly as before. `search_nodes` matches in SQL (see
+//! [`graph::search_candidates`]) and returns at most [`MAX_SEARCH_RESULTS`] entities, with
+//! `truncated: true` and a `message` when there were more.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -22,7 +35,13 @@ use crate::storage::graph::{self, Entity, Graph, GraphError, ObservationBatch, R
 pub const MAX_BATCH: usize = 100;
 pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_OBSERVATION_CHARS: usize = 4_000;
-pub const MAX_OBSERVATIONS_PER_ENTITY: usize = 100;
+pub const MAX_OBSERVATIONS_PER_ENTITY: usize = graph::MAX_OBSERVATIONS_PER_ENTITY as usize;
+pub const READ_GRAPH_DEFAULT_LIMIT: usize = 500;
+pub const READ_GRAPH_MAX_LIMIT: usize = 1_000;
+/// Text (UTF-8 bytes of entity names, types and observations) past which a `read_graph` page
+/// stops, after its first entity.
+pub const READ_GRAPH_PAGE_BYTES: usize = 1024 * 1024;
+pub const MAX_SEARCH_RESULTS: usize = 200;
 /// As the reference server.
 pub const MAX_SEARCH_QUERY_CHARS: usize = 2_048;
 
@@ -91,7 +110,7 @@ pub const SPECS: [ToolSpec; 9] = [
         tool: Tool::ReadGraph,
         name: "read_graph",
         title: "Read Graph",
-        description: "Read the entire knowledge graph",
+        description: "Read the knowledge graph. A large graph comes in pages: when the result has `truncated: true`, call again with `cursor` set to its `nextCursor` for the rest.",
         scope: Scope::EntitiesRead,
         hints: READ,
         input_schema: read_graph_input,
@@ -209,7 +228,20 @@ fn delete_observations_input() -> Value {
 }
 
 fn read_graph_input() -> Value {
-    json!({ "type": "object", "properties": {}, "additionalProperties": false })
+    json!({
+        "type": "object",
+        "properties": {
+            "cursor": {
+                "type": "string",
+                "description": "The `nextCursor` of the previous page; omit for the first page"
+            },
+            "limit": {
+                "type": "integer", "minimum": 1, "maximum": READ_GRAPH_MAX_LIMIT,
+                "description": "Most entities to return (default 500)"
+            }
+        },
+        "additionalProperties": false,
+    })
 }
 
 fn search_nodes_input() -> Value {
@@ -305,6 +337,9 @@ fn graph_output() -> Value {
         "properties": {
             "entities": { "type": "array", "items": entity_out() },
             "relations": { "type": "array", "items": relation_out() },
+            "truncated": { "type": "boolean" },
+            "nextCursor": { "type": "string" },
+            "message": { "type": "string" },
         },
         "required": ["entities", "relations"],
     })
@@ -402,7 +437,10 @@ struct DeleteObservationsArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NoArgs {}
+struct ReadGraphArgs {
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -447,7 +485,7 @@ fn graph_json(g: Graph) -> Value {
 
 fn graph_error(e: GraphError) -> ToolError {
     match e {
-        GraphError::EntityNotFound(_) => ToolError::Invalid(e.to_string()),
+        GraphError::EntityNotFound(_) | GraphError::QuotaExceeded(_) => ToolError::Invalid(e.to_string()),
         GraphError::Store(e) => ToolError::Store(e),
     }
 }
@@ -470,7 +508,9 @@ pub async fn create_entities(ctx: &Context<'_>, arguments: Value) -> Result<Valu
             observations: e.observations,
         })
         .collect();
-    let created = graph::create_entities(ctx.store, ctx.user_id, &entities, ctx.now).await?;
+    let created = graph::create_entities(ctx.store, ctx.user_id, &entities, ctx.now)
+        .await
+        .map_err(graph_error)?;
     Ok(json!({ "entities": created.into_iter().map(EntityWire::from).collect::<Vec<_>>() }))
 }
 
@@ -582,8 +622,37 @@ pub async fn delete_relations(ctx: &Context<'_>, arguments: Value) -> Result<Val
 }
 
 pub async fn read_graph(ctx: &Context<'_>, arguments: Value) -> Result<Value, ToolError> {
-    let NoArgs {} = parse_arguments("read_graph", arguments)?;
-    Ok(graph_json(graph::read_graph(ctx.store, ctx.user_id).await?))
+    const TOOL: &str = "read_graph";
+    let args: ReadGraphArgs = parse_arguments(TOOL, arguments)?;
+    let after = match &args.cursor {
+        None => 0,
+        Some(c) => c.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ToolError::invalid(format!(
+                "Invalid arguments for {TOOL}: `cursor` is not a cursor this tool returned; omit it to start from the beginning"
+            ))
+        })?,
+    };
+    let limit = args.limit.unwrap_or(READ_GRAPH_DEFAULT_LIMIT);
+    if !(1..=READ_GRAPH_MAX_LIMIT).contains(&limit) {
+        return Err(ToolError::invalid(format!(
+            "Invalid arguments for {TOOL}: `limit` must be between 1 and {READ_GRAPH_MAX_LIMIT}"
+        )));
+    }
+    let page = off_runtime(ctx, move |store, user| async move {
+        let page = graph::read_graph_page(&store, &user, after, limit, READ_GRAPH_PAGE_BYTES).await?;
+        Ok((graph_json(page.graph), page.next))
+    })
+    .await?;
+    let (mut out, next) = page;
+    if let Some(next) = next {
+        let cursor = next.to_string();
+        out["truncated"] = json!(true);
+        out["message"] = json!(format!(
+            "The graph has more entities than this page. Call read_graph with {{\"cursor\": \"{cursor}\"}} for the next page; each relation is on the page of the entity it starts from."
+        ));
+        out["nextCursor"] = json!(cursor);
+    }
+    Ok(out)
 }
 
 pub async fn search_nodes(ctx: &Context<'_>, arguments: Value) -> Result<Value, ToolError> {
@@ -595,8 +664,27 @@ pub async fn search_nodes(ctx: &Context<'_>, arguments: Value) -> Result<Value, 
             "Invalid arguments for {TOOL}: `query` is {chars} characters long; the limit is {MAX_SEARCH_QUERY_CHARS}"
         )));
     }
-    let whole = graph::read_graph(ctx.store, ctx.user_id).await?;
-    Ok(graph_json(matching(whole, &args.query)))
+    // SQL finds the candidates (one more than we return, to know whether there are more);
+    // the exact semantics are checked here on those few.
+    let query = args.query;
+    let (mut out, more) = off_runtime(ctx, move |store, user| async move {
+        let candidates = graph::search_candidates(&store, &user, &query, MAX_SEARCH_RESULTS + 1).await?;
+        let more = candidates.len() > MAX_SEARCH_RESULTS;
+        let q = query.to_lowercase();
+        let mut entities: Vec<Entity> = candidates.into_iter().filter(|e| entity_matches(e, &q)).collect();
+        entities.truncate(MAX_SEARCH_RESULTS);
+        let names: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
+        let relations = graph::relations_touching(&store, &user, &names).await?;
+        Ok((graph_json(Graph { entities, relations }), more))
+    })
+    .await?;
+    if more {
+        out["truncated"] = json!(true);
+        out["message"] = json!(format!(
+            "More than {MAX_SEARCH_RESULTS} entities match; these are the first {MAX_SEARCH_RESULTS} by creation. Use a more specific query, or read_graph to page through everything."
+        ));
+    }
+    Ok(out)
 }
 
 pub async fn open_nodes(ctx: &Context<'_>, arguments: Value) -> Result<Value, ToolError> {
@@ -608,15 +696,52 @@ pub async fn open_nodes(ctx: &Context<'_>, arguments: Value) -> Result<Value, To
     ))
 }
 
+/// Runs a graph read on the blocking pool. On an embedded database SQLite executes inside the
+/// calling thread, so a read's scans, decoding and JSON building would otherwise occupy one of
+/// the runtime's few worker threads (and with two users reading, all of them), delaying every
+/// other request, `/healthz` included. The work is bounded (quotas, page sizes), so it is
+/// never left running long after its caller has gone. At most one fewer than the CPUs (at least
+/// one) run at once, whoever asks, so a CPU is always left for the runtime; the rest wait.
+async fn off_runtime<T, F, Fut>(ctx: &Context<'_>, work: F) -> Result<T, ToolError>
+where
+    T: Send + 'static,
+    F: FnOnce(crate::storage::Store, String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, crate::storage::StoreError>>,
+{
+    static READERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let readers = READERS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cpus.saturating_sub(1).max(1))
+    });
+    // The permit goes with the work: a caller that gives up does not free it early.
+    let permit = readers.acquire().await.expect("never closed");
+    let (store, user) = (ctx.store.clone(), ctx.user_id.to_string());
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        handle.block_on(work(store, user))
+    })
+    .await
+    .map_err(|e| ToolError::Store(crate::storage::StoreError::Sql(format!("graph read failed: {e}"))))?
+    .map_err(ToolError::Store)
+}
+
+/// Whether the entity's name, type or an observation contains `lower_query` (already
+/// lower-cased) ignoring case: the reference server's `search_nodes` test.
+pub fn entity_matches(e: &Entity, lower_query: &str) -> bool {
+    let hit = |s: &str| s.to_lowercase().contains(lower_query);
+    hit(&e.name) || hit(&e.entity_type) || e.observations.iter().any(|o| hit(o))
+}
+
 /// The entities whose name, type or an observation contains `query` ignoring case, and the
-/// relations with at least one end among them.
+/// relations with at least one end among them: the reference semantics over a whole graph in
+/// memory (the server itself matches in SQL; this is what it must agree with).
 pub fn matching(graph: Graph, query: &str) -> Graph {
     let q = query.to_lowercase();
-    let hit = |s: &str| s.to_lowercase().contains(&q);
     let entities: Vec<Entity> = graph
         .entities
         .into_iter()
-        .filter(|e| hit(&e.name) || hit(&e.entity_type) || e.observations.iter().any(|o| hit(o)))
+        .filter(|e| entity_matches(e, &q))
         .collect();
     let relations = graph
         .relations

@@ -1,0 +1,14 @@
+DROP INDEX IF EXISTS idx_entities_user_id;
+DROP TRIGGER IF EXISTS graph_observations_fts_delete;
+DROP TRIGGER IF EXISTS graph_observations_fts_insert;
+DROP TRIGGER IF EXISTS graph_entities_fts_delete;
+DROP TRIGGER IF EXISTS graph_entities_fts_insert;
+DROP TABLE IF EXISTS graph_observations_fts;
+DROP TABLE IF EXISTS graph_entities_fts;
+DROP TRIGGER IF EXISTS graph_usage_observation_delete;
+DROP TRIGGER IF EXISTS graph_usage_observation_insert;
+DROP TRIGGER IF EXISTS graph_usage_relation_delete;
+DROP TRIGGER IF EXISTS graph_usage_relation_insert;
+DROP TRIGGER IF EXISTS graph_usage_entity_delete;
+DROP TRIGGER IF EXISTS graph_usage_entity_insert;
+DROP TABLE IF EXISTS graph_usage;
