@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use mcp_oauth::client::{self, ClientAuth, PkcePair, TokenResponse};
 use mcp_oauth::oauth::grants::{self, Approval, Lifetimes};
 use mcp_oauth::oauth::scope::ScopeSet;
@@ -22,6 +24,7 @@ use mcp_oauth::secret::{self, Kind};
 use mcp_oauth::storage::clients::{self, AuthMethod, NewClient, Registration};
 use mcp_oauth::storage::{DatabaseTarget, Store};
 use serde_json::{json, Value};
+use support::percentile;
 
 const REDIRECT: &str = "http://127.0.0.1/callback";
 const USERS: [&str; 2] = ["graph-a", "graph-b"];
@@ -33,24 +36,8 @@ const WORDS: [&str; 16] = [
     "luxka", "nerus", "vilo", "samor", "dental",
 ];
 
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
 fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    format!("{:.1} ms", support::ms(d))
 }
 
 async fn seed_graph(store: &Store, user: &str) {
@@ -253,7 +240,7 @@ async fn main() {
             .take(90)
             .collect::<String>()
     );
-    let rss_before = status_kib(pid, "VmRSS:");
+    let rss_before = support::proc_status(pid, "VmRSS:");
 
     let stop = Arc::new(AtomicBool::new(false));
     let read_stats = Arc::new(Mutex::new(Stats::default()));
@@ -336,30 +323,32 @@ async fn main() {
     for t in tasks {
         let _ = t.await;
     }
-    healthz.sort();
     println!(
         "GET /healthz under load: n={} p50={} p99={} max={}",
         healthz.len(),
-        ms(pct(&healthz, 0.5)),
-        ms(pct(&healthz, 0.99)),
-        ms(*healthz.last().unwrap())
+        ms(percentile(&mut healthz, 0.5)),
+        ms(percentile(&mut healthz, 0.99)),
+        ms(percentile(&mut healthz, 1.0))
     );
     for (name, stats) in [("read_graph", &read_stats), ("search_nodes", &search_stats)] {
         let mut s = stats.lock().unwrap();
-        s.latencies.sort();
+        let (p50, p99) = (
+            percentile(&mut s.latencies, 0.5),
+            percentile(&mut s.latencies, 0.99),
+        );
         println!(
             "{name}: calls={} errors={} p50={} p99={} largest response={:.1} MB",
             s.latencies.len(),
             s.errors,
-            ms(pct(&s.latencies, 0.5)),
-            ms(pct(&s.latencies, 0.99)),
+            ms(p50),
+            ms(p99),
             s.max_bytes as f64 / 1e6
         );
     }
     println!(
         "server RSS: {} MiB before the load, peak (VmHWM) {} MiB",
         rss_before / 1024,
-        status_kib(pid, "VmHWM:") / 1024
+        support::proc_status(pid, "VmHWM:") / 1024
     );
     let _ = server.kill();
     let _ = server.wait();

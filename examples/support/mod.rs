@@ -99,7 +99,8 @@ impl Drop for ServerProcess {
     }
 }
 
-fn proc_status(pid: u32, field: &str) -> u64 {
+/// A `kB` field (`VmRSS:`, `VmHWM:`) or count (`Threads:`) of `/proc/PID/status`; 0 if absent.
+pub fn proc_status(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()

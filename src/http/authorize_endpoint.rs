@@ -367,10 +367,5 @@ fn redirect_error(
 }
 
 fn unavailable(e: crate::storage::StoreError) -> HttpResponse {
-    tracing::error!(error = %e, "database error");
-    pages::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Temporarily unavailable",
-        "The service cannot reach its database. Try again in a moment.",
-    )
+    pages::unavailable(&e)
 }

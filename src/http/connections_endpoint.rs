@@ -110,10 +110,5 @@ async fn show(
 }
 
 fn unavailable(e: crate::storage::StoreError) -> HttpResponse {
-    tracing::error!(error = %e, "database error");
-    pages::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Temporarily unavailable",
-        "Try again in a moment.",
-    )
+    pages::unavailable(&e)
 }

@@ -59,6 +59,16 @@ fn hidden(name: &str, value: &str) -> String {
 }
 
 /// A page that explains what went wrong; never a redirect.
+/// The page for a request the database could not serve (503); the cause goes to the log only.
+pub fn unavailable(e: &crate::storage::StoreError) -> HttpResponse {
+    tracing::error!(error = %e, "database error");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "The service cannot reach its database. Try again in a moment.",
+    )
+}
+
 pub fn error(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     let body = format!(
         "<h1>{}</h1><p>{}</p><p class=\"muted\">You can close this window and try again from the application.</p>",

@@ -83,10 +83,5 @@ fn signed_out(state: &AppState) -> HttpResponse {
 }
 
 fn unavailable(e: crate::storage::StoreError) -> HttpResponse {
-    tracing::error!(error = %e, "database error");
-    pages::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Temporarily unavailable",
-        "Try again in a moment.",
-    )
+    pages::unavailable(&e)
 }
