@@ -16,8 +16,9 @@
 //! - ```` ```text seen ```` blocks are what the operator sees: each line (with `…` as above)
 //!   must appear in what the scenario observed — the server's log, the HTTP answers it got
 //!   (status line, headers, body) and a `/metrics` scrape.
-//! - Blocks after a line starting with `**Fix` run after the scenario's fix step (the outside
-//!   world recovering, such as the database coming back, or the user connecting again).
+//! - A paragraph that starts with a bold word (`**Confirm.**`, `**Fix.**`, `**Then.**`) begins a
+//!   stage; before the first block of a stage, the scenario may change the world the way the
+//!   runbook says it changes there (at "Fix": the database comes back, the user connects again).
 //! - ```` ```sh pending-merge ```` blocks use commands this build does not have yet; they are
 //!   skipped and counted (the count is printed), together with their output blocks.
 //! - Any other fenced block fails the test, so that no command goes unrun.
@@ -52,7 +53,8 @@ struct CommandBlock {
     script: String,
     exit: i32,
     pending: bool,
-    fix: bool,
+    /// The bold word of the paragraph the block is under ("Confirm", "Fix", …).
+    stage: String,
     output: Option<String>,
 }
 
@@ -70,7 +72,7 @@ fn runbook_path() -> PathBuf {
 /// The incidents of the runbook, in order; panics on a fence it does not know.
 fn parse(markdown: &str) -> Vec<Section> {
     let mut sections: Vec<Section> = Vec::new();
-    let mut fix = false;
+    let mut stage = String::new();
     // Whether only blank lines came since the last command block closed.
     let mut after_command = false;
     let mut lines = markdown.lines().enumerate();
@@ -81,12 +83,15 @@ fn parse(markdown: &str) -> Vec<Section> {
                 title: title.trim().to_string(),
                 ..Section::default()
             });
-            fix = false;
+            stage.clear();
             after_command = false;
             continue;
         }
-        if line.starts_with("**Fix") {
-            fix = true;
+        if let Some(word) = line
+            .strip_prefix("**")
+            .and_then(|rest| rest.split(['.', '*']).next())
+        {
+            stage = word.to_string();
         }
         let Some(info) = line.strip_prefix("```") else {
             if !line.trim().is_empty() {
@@ -120,7 +125,7 @@ fn parse(markdown: &str) -> Vec<Section> {
                     script: body,
                     exit: 0,
                     pending: false,
-                    fix,
+                    stage: stage.clone(),
                     output: None,
                 };
                 for flag in flags {
@@ -262,6 +267,7 @@ impl Deployment {
             ("CHECK_USER", "alice".into()),
             ("CHECK_PASSWORD", PASSWORD.into()),
             ("BACKUP_DIR", backups.display().to_string()),
+            ("PREVIOUS_VERSION", "10".into()),
         ] {
             d.env.insert(key.into(), value);
         }
@@ -454,7 +460,7 @@ impl Drop for Deployment {
 // The incidents, brought about
 
 /// The incidents of the runbook, each brought about by [`trigger`] before the "you see" check,
-/// with [`fix`] at its "Fix" line.
+/// with [`enter`] at each stage of its section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Incident {
     InvalidRedirectUri,
@@ -516,17 +522,23 @@ async fn trigger(incident: Incident, d: &mut Deployment) {
     }
 }
 
-/// What changes in the world before the "Fix" blocks run.
-async fn fix(incident: Incident, d: &mut Deployment) {
-    match incident {
+/// What changes in the world as the runbook enters `stage` (its bold word) of the incident.
+async fn enter(incident: Incident, stage: &str, d: &mut Deployment) {
+    match (incident, stage) {
         // The user connects again.
-        Incident::TokenNotRecognised => {
+        (Incident::TokenNotRecognised, "Fix") => {
             let client = d.client.clone();
             d.connect(&client).await;
         }
         // The database comes back.
-        Incident::DatabaseUnreachable => d.sqld.as_mut().expect("sqld").restart(),
-        Incident::BadDeploy => kill_switch(d),
+        (Incident::DatabaseUnreachable, "Fix") => d.sqld.as_mut().expect("sqld").restart(),
+        // The instances move to the restored database (once this build can restore).
+        (Incident::LostDatabase, "Then") if Deployment::binary_knows(&["restore"]) => {
+            d.stop();
+            d.database = d.env["MCP_OAUTH_DATABASE"].clone();
+            d.serve(&[]);
+        }
+        (Incident::BadDeploy, "Fix") => kill_switch(d),
         _ => {}
     }
 }
@@ -552,9 +564,25 @@ async fn invalid_redirect_uri(d: &mut Deployment) {
 }
 
 /// A code approved and then left longer than its lifetime (its expiry moved into the past)
-/// before the client exchanges it.
+/// before the client exchanges it; and another code exchanged twice.
 async fn expired_code(d: &mut Deployment) {
     let client = d.client.clone();
+    let (replayed, pkce) = d.code(&client, CLAUDE_AI).await;
+    for expected in [200, 400] {
+        let resp = client::exchange_code(
+            &d.http,
+            &d.base_url(),
+            &client,
+            &replayed,
+            CLAUDE_AI,
+            Some(&pkce.verifier),
+        )
+        .await
+        .expect("token request");
+        assert_eq!(resp.status(), expected);
+        let body = resp.text().await.expect("body");
+        let _ = writeln!(d.observed, "{body}");
+    }
     let (code, pkce) = d.code(&client, CLAUDE_AI).await;
     let store = d.store().await;
     let conn = store.connection().await.expect("connection");
@@ -717,7 +745,7 @@ async fn observe_outage(d: &mut Deployment, tokens: &TokenResponse) {
 async fn lost_database(d: &mut Deployment) {
     if Deployment::binary_knows(&["backup"]) {
         let dir = d.env["BACKUP_DIR"].clone();
-        d.cli(&["backup", "--dir", &dir]).run();
+        d.cli(&["backup", "--dir", &dir, "--keep", "14"]).run();
     }
     let client = d.client.clone();
     let tokens = d.connect(&client).await;
@@ -832,6 +860,13 @@ fn run_block(d: &Deployment, block: &CommandBlock) -> Option<String> {
 
 #[test]
 fn every_runbook_command_runs_as_documented_against_a_throwaway_deployment() {
+    assert!(
+        Command::new("curl")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "the runbook's commands use curl: install it (Debian: apt-get install curl)"
+    );
     let markdown = std::fs::read_to_string(runbook_path()).expect("docs/runbook.md");
     let sections = parse(&markdown);
     let titles: Vec<&str> = sections.iter().map(|s| s.title.as_str()).collect();
@@ -867,11 +902,11 @@ fn every_runbook_command_runs_as_documented_against_a_throwaway_deployment() {
                 }
             }
         }
-        let mut fixed = false;
+        let mut stage = "";
         for block in &section.commands {
-            if block.fix && !fixed {
-                runtime.block_on(fix(incident, &mut d));
-                fixed = true;
+            if block.stage != stage {
+                stage = &block.stage;
+                runtime.block_on(enter(incident, stage, &mut d));
             }
             if block.pending {
                 pending += 1;
