@@ -941,3 +941,36 @@ fn the_output_pattern_matches_pieces_in_order_on_one_line() {
     assert!(!shows("expired a:\n", "a: … expired"));
     assert!(!shows("a:\nexpired\n", "a: … expired"));
 }
+
+#[test]
+fn the_parser_reads_stages_exit_codes_outputs_and_pending_blocks() {
+    let doc = "# T\n## Before\ntext\n## A\n**You see.**\n```text seen\nx\n```\n**Confirm.**\n```sh exit=5\nfalse\n```\n\n```output\nerr\n```\n**Fix.** now\n```sh pending-merge\nnew-command\n```\n";
+    let sections = parse(doc);
+    assert_eq!(sections.len(), 1, "a section without blocks is no incident");
+    let a = &sections[0];
+    assert_eq!(a.title, "A");
+    assert_eq!(a.seen, vec![(6, "x\n".to_string())]);
+    assert_eq!(a.commands.len(), 2);
+    assert_eq!(
+        (
+            a.commands[0].exit,
+            a.commands[0].stage.as_str(),
+            a.commands[0].output.as_deref()
+        ),
+        (5, "Confirm", Some("err\n"))
+    );
+    assert!(a.commands[1].pending);
+    assert_eq!(a.commands[1].stage, "Fix");
+}
+
+#[test]
+#[should_panic(expected = "unknown block")]
+fn a_fence_the_test_would_not_run_is_refused() {
+    parse("## A\n```bash\nrm -rf /\n```\n");
+}
+
+#[test]
+#[should_panic(expected = "an output block must follow a sh block")]
+fn an_output_block_after_prose_is_refused() {
+    parse("## A\n```sh\ntrue\n```\nprose\n```output\nx\n```\n");
+}
