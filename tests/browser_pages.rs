@@ -524,3 +524,24 @@ async fn chromium_takes_the_user_guides_screenshots_of_real_pages() {
         println!("screenshots written to {}", dir.display());
     }
 }
+
+/// The guide and its images agree with what the test above takes: every image is shown, and
+/// every one committed is a 1000x700 PNG (regenerate them with the command in the module doc).
+#[test]
+fn the_user_guide_shows_each_screenshot_and_each_is_committed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide = std::fs::read_to_string(root.join("docs/claude-ai.md")).expect("docs/claude-ai.md");
+    for name in GUIDE_IMAGES {
+        assert!(
+            guide.contains(&format!("](images/{name}.png)")),
+            "docs/claude-ai.md does not show images/{name}.png"
+        );
+        let path = root.join(format!("docs/images/{name}.png"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(png_size(&bytes), Some(GUIDE_SIZE), "{}", path.display());
+    }
+    assert!(
+        guide.contains("MCP_OAUTH_SCREENSHOTS=docs/images cargo test --test browser_pages"),
+        "the guide names the command that regenerates its images"
+    );
+}
