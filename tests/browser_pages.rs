@@ -7,8 +7,17 @@
 //! side can check the database and use the code; at every page it measures the width at 390 px
 //! and saves screenshots (390 px and 1280 px) in `tests/artifacts/browser/`.
 //!
-//! Without the npm package or chromium the test is skipped, saying so — unless `CI` is set, where
-//! a missing browser is a failure.
+//! A second run takes the screenshots of `docs/claude-ai.md` (a Claude Code connection and a
+//! Claude.ai consent, with real names), at 1000x700; one command regenerates them:
+//!
+//! ```sh
+//! MCP_OAUTH_SCREENSHOTS=docs/images cargo test --test browser_pages
+//! ```
+//!
+//! Without the variable they go to a temporary directory, checked and dropped.
+//!
+//! Without the npm package or chromium the tests are skipped, saying so — unless `CI` is set,
+//! where a missing browser is a failure.
 
 mod common;
 
@@ -43,6 +52,17 @@ fn browser_dir() -> PathBuf {
 fn artifacts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts/browser")
 }
+
+/// The images `docs/claude-ai.md` shows, as pages.mjs names them.
+const GUIDE_IMAGES: &[&str] = &[
+    "login",
+    "consent",
+    "connections",
+    "revoked",
+    "error",
+    "consent-claude-ai",
+];
+const GUIDE_SIZE: (u32, u32) = (1000, 700);
 
 fn chromium_path() -> PathBuf {
     std::env::var_os("CHROMIUM")
@@ -376,5 +396,152 @@ async fn chromium_signs_in_approves_denies_and_revokes_on_pages_that_fit_a_phone
     assert_eq!(
         result["callbacksRequested"], 2,
         "only the approve and deny redirects"
+    );
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.len() < 24 || &bytes[12..16] != b"IHDR" {
+        return None;
+    }
+    let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    Some((word(16), word(20)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_takes_the_user_guides_screenshots_of_real_pages() {
+    let Some(mut cmd) = pages_script() else { return };
+    let kept =
+        std::env::var_os("MCP_OAUTH_SCREENSHOTS").map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let shots = kept.clone().unwrap_or_else(|| scratch.path().to_path_buf());
+    let t = TestServer::start().await;
+    t.add_user(USERNAME).await;
+    // Claude.ai, connected earlier; Claude Code, connected in the browser below.
+    let claude = ClientAuth::Public(t.add_client("Claude", &[REDIRECT], None, ALL_SCOPES).await);
+    let claude_code = ClientAuth::Public(t.add_client("Claude Code", &[REDIRECT], None, ALL_SCOPES).await);
+    let mut rust_browser = Browser::new(&t.issuer);
+    rust_browser
+        .sign_in(USERNAME, common::PASSWORD)
+        .await
+        .expect("sign in");
+    t.tokens_for(&mut rust_browser, &claude).await;
+    let (approve_url, approve) = t.authorize_request(&claude_code, "approve");
+    let (deny_url, _) = t.authorize_request(&claude_code, "deny");
+    let invalid_url = authorize_url(
+        &t.issuer,
+        &AuthorizeUrl {
+            client_id: "mcp_oauth_deleted_or_never_registered",
+            redirect_uri: REDIRECT,
+            state: Some("x"),
+            ..AuthorizeUrl::default()
+        },
+    );
+    // Claude.ai registering itself (RFC 7591), as it does with no client ID given: the consent
+    // page it leads to, which marks the client unverified and names where it will send the user.
+    let registered = t
+        .http
+        .post(t.url("/api/oauth/register"))
+        .json(&json!({
+            "client_name": "Claude",
+            "redirect_uris": ["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"],
+            "token_endpoint_auth_method": "client_secret_post",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+        }))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(registered.status(), 201);
+    let registered: Value = registered.json().await.expect("registration JSON");
+    let pkce = client::PkcePair::generate();
+    let resource = t.resource();
+    let claude_ai_url = authorize_url(
+        &t.issuer,
+        &AuthorizeUrl {
+            client_id: registered["client_id"].as_str().expect("client_id"),
+            redirect_uri: "https://claude.ai/api/mcp/auth_callback",
+            code_challenge: Some(&pkce.challenge),
+            state: Some("claude-ai"),
+            scope: Some(ALL_SCOPES),
+            resource: Some(&resource),
+        },
+    );
+    cmd.arg("--pause")
+        .args(["--server", &t.issuer])
+        .args(["--approve-url", &approve_url])
+        .args(["--deny-url", &deny_url])
+        .args(["--invalid-url", &invalid_url])
+        .args(["--redirect-prefix", REDIRECT])
+        .args(["--username", USERNAME])
+        .args(["--password", common::PASSWORD])
+        .args(["--client-name", "Claude Code"])
+        .arg("--artifacts")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts/browser-guide"))
+        .arg("--screenshots")
+        .arg(&shots)
+        .arg("--also-show")
+        .arg(format!("consent-claude-ai={claude_ai_url}"))
+        .arg("--chromium")
+        .arg(chromium_path());
+    let mut script = Script::start(cmd);
+    // Claude Code exchanges its code: a connection the connections page lists.
+    let approved = landed(&script.expect("approved").await);
+    let code = approved["code"].as_str().expect("a code");
+    let resp = client::exchange_code(
+        &t.http,
+        &t.issuer,
+        &claude_code,
+        code,
+        REDIRECT,
+        Some(&approve.verifier),
+    )
+    .await
+    .expect("token request");
+    assert_eq!(resp.status(), 200);
+    script.go_on().await;
+    assert_eq!(landed(&script.expect("denied").await)["error"], "access_denied");
+    script.go_on().await;
+    let revoked = script.expect("revoked").await;
+    assert_eq!(revoked["cards"][0]["name"], "Claude", "{revoked}");
+    script.go_on().await;
+    let result = script.expect("result").await;
+    script.finish().await;
+    assert_eq!(
+        result["pages"]["consent"]["heading"],
+        "Allow Claude Code to use your memory?"
+    );
+    assert_eq!(result["pages"]["invalidClient"]["status"], 400);
+    let claude_ai = &result["alsoShown"]["consent-claude-ai"];
+    assert_eq!(claude_ai["status"], 200, "{claude_ai}");
+    assert_eq!(claude_ai["h1"], "Allow Claude to use your memory?");
+    for name in GUIDE_IMAGES {
+        let path = shots.join(format!("{name}.png"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(png_size(&bytes), Some(GUIDE_SIZE), "{}", path.display());
+    }
+    if let Some(dir) = kept {
+        println!("screenshots written to {}", dir.display());
+    }
+}
+
+/// The guide and its images agree with what the test above takes: every image is shown, and
+/// every one committed is a 1000x700 PNG (regenerate them with the command in the module doc).
+#[test]
+fn the_user_guide_shows_each_screenshot_and_each_is_committed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide = std::fs::read_to_string(root.join("docs/claude-ai.md")).expect("docs/claude-ai.md");
+    for name in GUIDE_IMAGES {
+        assert!(
+            guide.contains(&format!("](images/{name}.png)")),
+            "docs/claude-ai.md does not show images/{name}.png"
+        );
+        let path = root.join(format!("docs/images/{name}.png"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(png_size(&bytes), Some(GUIDE_SIZE), "{}", path.display());
+    }
+    assert!(
+        guide.contains("MCP_OAUTH_SCREENSHOTS=docs/images cargo test --test browser_pages"),
+        "the guide names the command that regenerates its images"
     );
 }
