@@ -221,7 +221,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .flat_map(Clerk::startup_warnings)
         .map(String::from)
         .collect();
-    if config.login == LoginMode::Local && config.oauth_enabled && !users::any(&store).await? {
+    if config.login == LoginMode::Local && !users::any(&store).await? {
         warnings.push(
             "--login local, but there is no local user: nobody can sign in to authorize a client; add one with `mcp-oauth user add NAME`".into(),
         );

@@ -244,3 +244,44 @@ impl Metrics {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_rendered_cumulative_and_status_classes_per_route() {
+        let m = Metrics::default();
+        m.observe("token", 200, Duration::from_micros(300));
+        m.observe("token", 503, Duration::from_millis(30));
+        m.observe("token", 400, Duration::from_secs(5));
+        m.observe("no such route", 404, Duration::from_micros(1));
+        let text = m.render(&Scrape {
+            tables: &[("oauth_clients".into(), 2)],
+            writes: WriteCounts::default(),
+            database_up: true,
+            oauth_enabled: false,
+        });
+        for line in [
+            "mcp_oauth_request_duration_seconds_bucket{route=\"token\",le=\"0.0005\"} 1",
+            "mcp_oauth_request_duration_seconds_bucket{route=\"token\",le=\"0.025\"} 1",
+            "mcp_oauth_request_duration_seconds_bucket{route=\"token\",le=\"0.05\"} 2",
+            "mcp_oauth_request_duration_seconds_bucket{route=\"token\",le=\"2.5\"} 2",
+            "mcp_oauth_request_duration_seconds_bucket{route=\"token\",le=\"+Inf\"} 3",
+            "mcp_oauth_request_duration_seconds_count{route=\"token\"} 3",
+            "mcp_oauth_request_duration_seconds_count{route=\"other\"} 1",
+            "mcp_oauth_responses_total{route=\"token\",class=\"5xx\"} 1",
+            "mcp_oauth_responses_total{route=\"token\",class=\"4xx\"} 1",
+            "mcp_oauth_responses_total{route=\"other\",class=\"4xx\"} 1",
+            "mcp_oauth_database_up 1",
+            "mcp_oauth_oauth_enabled 0",
+            "mcp_oauth_table_rows{table=\"oauth_clients\"} 2",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing `{line}` in\n{text}");
+        }
+        assert!(
+            !text.contains("route=\"mcp\""),
+            "routes without requests are left out"
+        );
+    }
+}
