@@ -186,7 +186,24 @@ async fn the_browser_pages_answer_a_readable_503_page() {
 
 #[tokio::test]
 async fn cors_preflights_and_the_probes_are_still_answered() {
-    let s = switched_off().await;
+    let s = TestServer::start_with(|c| {
+        c.oauth_enabled = false;
+        c.cors_origins = vec!["https://inspector.example".into()];
+    })
+    .await;
+    let refused = s
+        .http
+        .get(s.url("/.well-known/oauth-authorization-server"))
+        .header("origin", "https://inspector.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    assert_eq!(
+        header(&refused, "access-control-allow-origin"),
+        "https://inspector.example",
+        "a browser-based client on a configured origin can read why"
+    );
     let preflight = s
         .http
         .request(Method::OPTIONS, s.url("/.well-known/oauth-authorization-server"))

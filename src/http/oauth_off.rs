@@ -7,7 +7,8 @@
 //! RFC 6749 §5.2 JSON error `temporarily_unavailable` (the code RFC 6749 §4.1.2.1 and RFC 7009
 //! §2.2.1 name for exactly this); the browser pages (authorize/consent, login, connections,
 //! sign-out) with a readable HTML page, and authorize with the JSON error when the client does
-//! not ask for HTML. CORS preflights are still answered.
+//! not ask for HTML. CORS preflights are still answered, and the 503 carries CORS headers for a
+//! configured origin (a browser-based client can read why).
 //!
 //! The protected-resource metadata is switched off too, rather than served without
 //! `authorization_servers`: an MCP client fetches it only to start an OAuth flow (it follows the

@@ -18,11 +18,11 @@ use hyper::body::Incoming;
 use hyper::header;
 use hyper::{Method, Request, StatusCode};
 
-use super::csrf;
 use super::host_check::LocalAddr;
 use super::metrics::Metrics;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
+use super::{cors, csrf};
 use super::{discovery, mcp_endpoint, oauth_endpoints, oauth_off, pages, probes, session};
 
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
@@ -69,7 +69,10 @@ async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>, path: &str) -> 
     }
     if !state.config.oauth_enabled && method != Method::OPTIONS {
         if let Some(route) = oauth_off::route_of(path) {
-            return (route, oauth_off::answer(route, &req));
+            let mut resp = oauth_off::answer(route, &req);
+            // A browser-based client on a configured origin can read why.
+            cors::apply(cors::allowed_origin(state, &req), &mut resp);
+            return (route, resp);
         }
     }
     match path {
