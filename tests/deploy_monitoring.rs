@@ -172,3 +172,49 @@ fn the_alerting_rules_pass_promtool_check_rules() {
     );
     assert!(stdout.contains("SUCCESS"), "{stdout}");
 }
+
+/// The value of the series `series` (name and labels, exactly as served).
+fn value(exposition: &str, series: &str) -> Option<String> {
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ').map(str::to_string))
+}
+
+#[tokio::test]
+async fn rows_per_table_are_counted_once_per_minute_not_per_scrape_and_responses_count_by_class() {
+    let s = TestServer::start_with(|c| c.oauth_enabled = false).await;
+    let scrape = || async {
+        s.http
+            .get(s.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let first = scrape().await;
+    assert_eq!(
+        value(&first, "mcp_oauth_table_rows{table=\"oauth_clients\"}").as_deref(),
+        Some("0")
+    );
+    s.public_client(&[common::REDIRECT]).await;
+    let token = s.http.post(s.url("/api/oauth/token")).send().await.unwrap();
+    assert_eq!(token.status(), 503, "the switch is off");
+    let second = scrape().await;
+    assert_eq!(
+        value(&second, "mcp_oauth_table_rows{table=\"oauth_clients\"}").as_deref(),
+        Some("0"),
+        "the counts of the first scrape are served again within the minute"
+    );
+    assert_eq!(
+        value(
+            &second,
+            "mcp_oauth_responses_total{route=\"token\",class=\"5xx\"}"
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(value(&second, "mcp_oauth_database_up").as_deref(), Some("1"));
+    assert_eq!(value(&second, "mcp_oauth_oauth_enabled").as_deref(), Some("0"));
+}
