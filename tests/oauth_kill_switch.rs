@@ -231,6 +231,12 @@ async fn cors_preflights_and_the_probes_are_still_answered() {
     assert!(metrics.contains("\nmcp_oauth_oauth_enabled 0\n"), "{metrics}");
 
     let on = TestServer::start().await;
+    let ready = on.http.get(on.url("/readyz")).send().await.unwrap();
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({"status": "ready", "database": "ok"}),
+        "unchanged while OAuth is on"
+    );
     let metrics = on
         .http
         .get(on.url("/metrics"))

@@ -18,24 +18,21 @@ pub fn healthz() -> HttpResponse {
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `/readyz`: 200 when the database answers. The OAuth switch does not change readiness (a
-/// server with OAuth off still serves `/api/mcp`), but the body says which way it is.
+/// server with OAuth off still serves `/api/mcp`); while it is off the body adds
+/// `"oauth": "disabled"` (and is otherwise unchanged, for the probes and scripts that read it).
 pub async fn readyz(state: &Arc<AppState>) -> HttpResponse {
-    let oauth = if state.config.oauth_enabled {
-        "enabled"
+    let (status, mut body) = if database_answers(state).await {
+        (StatusCode::OK, json!({ "status": "ready", "database": "ok" }))
     } else {
-        "disabled"
-    };
-    if database_answers(state).await {
-        response::json(
-            StatusCode::OK,
-            &json!({ "status": "ready", "database": "ok", "oauth": oauth }),
-        )
-    } else {
-        response::json(
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "status": "unavailable", "database": "unreachable", "oauth": oauth }),
+            json!({ "status": "unavailable", "database": "unreachable" }),
         )
+    };
+    if !state.config.oauth_enabled {
+        body["oauth"] = json!("disabled");
     }
+    response::json(status, &body)
 }
 
 async fn database_answers(state: &AppState) -> bool {
