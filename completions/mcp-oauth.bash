@@ -941,7 +941,7 @@ _mcp__oauth() {
             return 0
             ;;
         mcp__subcmd__oauth__subcmd__serve)
-            opts="-q -v -h --listen --issuer --login --cors-origin --no-registration --code-ttl --access-ttl --refresh-ttl --refresh-grace --trust-proxy --revocation-lag --allowed-host --cimd --cimd-allow-domain --cimd-trusted-host --extra-ca-file --database --auth-token --json --quiet --verbose --help"
+            opts="-q -v -h --listen --issuer --login --cors-origin --no-registration --code-ttl --access-ttl --refresh-ttl --refresh-grace --trust-proxy --revocation-lag --allowed-host --cimd --cimd-allow-domain --cimd-trusted-host --extra-ca-file --oauth --oauth-off-accepts-issued-tokens --database --auth-token --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1001,6 +1001,10 @@ _mcp__oauth() {
                     ;;
                 --extra-ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth)
+                    COMPREPLY=($(compgen -W "on off" -- "${cur}"))
                     return 0
                     ;;
                 --database)
@@ -1345,7 +1349,7 @@ _mcp__oauth() {
             return 0
             ;;
         mcp__subcmd__oauth__subcmd__verify)
-            opts="-q -v -h --base-url --client-id --client-secret --redirect-uri --username --password-stdin --session-token --cors-origin --max-access-ttl --refresh-grace --wait-grace --include-rate-limit --only --skip --timeout --junit --database --auth-token --json --quiet --verbose --help"
+            opts="-q -v -h --base-url --client-id --client-secret --redirect-uri --username --password-stdin --session-token --cors-origin --max-access-ttl --refresh-grace --wait-grace --include-rate-limit --only --skip --timeout --junit --expect-oauth-off --database --auth-token --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

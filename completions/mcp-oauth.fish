@@ -84,10 +84,13 @@ off\t''"
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l cimd-allow-domain -d 'Fetch client metadata documents only from this domain and its subdomains (repeatable; none: any public host)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l cimd-trusted-host -d 'Fetch client metadata documents from HOST:PORT even though it resolves to a loopback or private address (repeatable; for tests and private networks)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l extra-ca-file -d 'PEM file of certificate authorities trusted for outbound https (client metadata documents, Clerk\'s JWKS) besides the bundled roots' -r -F
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l oauth -d 'The kill switch: `off` disables the authorization server (metadata, authorize, token, register, revoke and the login pages answer 503 "OAuth is temporarily disabled") while /api/mcp keeps accepting Clerk session tokens. Takes effect at (re)start' -r -f -a "on\t''
+off\t''"
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l no-registration -d 'Turn off dynamic client registration (RFC 7591)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l trust-proxy -d 'Trust X-Forwarded-For for client addresses (only behind a proxy that sets it)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l oauth-off-accepts-issued-tokens -d 'With --oauth off, keep accepting the mcp_at_ access tokens already issued (until they expire) instead of answering them 503'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -l json -d 'Print machine-readable JSON instead of tables and prose'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand serve" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'
@@ -194,7 +197,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and not __fis
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and not __fish_seen_subcommand_from revoke cleanup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and __fish_seen_subcommand_from revoke" -l token -d 'An access token (mcp_at_…) or refresh token (mcp_rt_…); `-` reads it from standard input, which keeps it out of `ps` and shell history. A refresh token takes its whole grant with it' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and __fish_seen_subcommand_from revoke" -l client -d 'Every token of this client (mcp_oauth_…)' -r
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and __fish_seen_subcommand_from revoke" -l user -d 'Every token of this user (a local usr_… ID or a Clerk user ID)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and __fish_seen_subcommand_from revoke" -l user -d 'Every token of this user: a local user\'s name or usr_… ID, or a Clerk user ID' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and __fish_seen_subcommand_from revoke" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and __fish_seen_subcommand_from revoke" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand token; and __fish_seen_subcommand_from revoke" -l dry-run -d 'Count what would be revoked; change nothing'
@@ -240,6 +243,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l auth-toke
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l password-stdin -d 'Read the --username\'s password from the first line of standard input'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l wait-grace -d 'Wait out a long --refresh-grace in Test 2'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l include-rate-limit -d 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup). Always on in the self-test'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l expect-oauth-off -d 'Verify a rollback: the deployment should have OAuth switched off (serve --oauth off). Checks that every OAuth endpoint says so and that what still applies works (health, a Clerk session token with --session-token). Without it, a switched-off deployment fails discovery.authorization-server and skips the OAuth checks'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l json -d 'Print machine-readable JSON instead of tables and prose'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'

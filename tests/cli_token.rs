@@ -103,12 +103,46 @@ async fn revoking_by_user_takes_every_token_of_that_user_across_clients() {
 }
 
 #[tokio::test]
+async fn revoking_by_a_local_user_name_or_id_names_both_and_refuses_an_ambiguous_value() {
+    let (db, store) = three_grants().await;
+    let now = seed::now();
+    mcp_oauth::storage::users::create(&store, "u1", "alice", "$argon2id$unused", now)
+        .await
+        .unwrap();
+    db.cmd()
+        .args(["token", "revoke", "--user", "alice", "--dry-run"])
+        .stdout(
+            "Would revoke 4 live tokens (2 access, 2 refresh) — every token of local user `alice` (ID `u1`)",
+        )
+        .run();
+    db.cmd()
+        .args(["token", "revoke", "--user", "u1", "--dry-run"])
+        .stdout("every token of local user `alice` (ID `u1`)")
+        .run();
+    // A local user named like another user's ID: which one is meant cannot be guessed.
+    mcp_oauth::storage::users::create(&store, "usr_bob", "u2", "$argon2id$unused", now)
+        .await
+        .unwrap();
+    db.cmd()
+        .args(["token", "revoke", "--user", "u2", "--yes"])
+        .status(2)
+        .stderr("`u2` is ambiguous: it is the name of local user `u2` (ID `usr_bob`) and the user ID of other tokens")
+        .run();
+    assert_eq!(revoked(&store).await, "");
+    db.cmd()
+        .args(["token", "revoke", "--user", "ALICE", "--yes"])
+        .stdout("Revoked 4 live tokens (2 access, 2 refresh) — every token of local user `alice` (ID `u1`).")
+        .run();
+    assert_eq!(revoked(&store).await, "at1 rt1 at3 rt3");
+}
+
+#[tokio::test]
 async fn without_a_terminal_or_yes_revoke_shows_the_count_and_changes_nothing() {
     let (db, store) = three_grants().await;
     db.cmd()
         .args(["token", "revoke", "--user", "u1"])
         .status(2)
-        .stderr("this would revoke 4 live tokens (2 access, 2 refresh) — every token of user `u1`; re-run with --yes")
+        .stderr("this would revoke 4 live tokens (2 access, 2 refresh) — every token of user ID `u1`; re-run with --yes")
         .run();
     assert_eq!(revoked(&store).await, "");
 }
@@ -153,7 +187,7 @@ async fn unknown_tokens_clients_and_users_exit_5_and_bad_input_exits_2() {
     db.cmd()
         .args(["token", "revoke", "--user", "nobody", "--yes"])
         .status(5)
-        .stderr("no local user and no token has the user ID `nobody`")
+        .stderr("no local user is named `nobody`, and no local user or token has the user ID `nobody`")
         .run();
     db.cmd()
         .args(["token", "revoke", "--token", "eyJhbGciOi.clerk.jwt", "--yes"])

@@ -147,3 +147,59 @@ async fn remove_asks_first_then_revokes_the_users_tokens() {
         .stderr("no user is named `alice`")
         .run();
 }
+
+/// The first `warning: ` line `serve --login local` (with `args`) writes to stderr that
+/// contains `wanted`, read until the warning about the OAuth switch (the last one it writes,
+/// when switched off); the server is stopped after.
+fn serve_stderr_line(db: &Db, args: &[&str], wanted: &'static str) -> Option<String> {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(cli::BIN)
+        .arg("--database")
+        .arg(db.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--login", "local"])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let lines = std::io::BufReader::new(stderr).lines().map_while(Result::ok);
+        for line in lines.filter(|l| l.starts_with("warning: ")) {
+            let done = line.contains(wanted) || line.starts_with("warning: OAuth is switched off");
+            let _ = tx.send(line);
+            if done {
+                break;
+            }
+        }
+    });
+    let mut found = None;
+    // A guard against a hang, not a timing assertion: serve writes these lines at start.
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+        if line.contains(wanted) {
+            found = Some(line);
+            break;
+        }
+        if line.starts_with("warning: OAuth is switched off") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    found
+}
+
+#[test]
+fn serve_with_local_login_and_no_local_user_warns_naming_user_add() {
+    let db = Db::migrated();
+    let line = serve_stderr_line(&db, &[], "no local user").expect("a warning at start");
+    assert_eq!(
+        line,
+        "warning: --login local, but there is no local user: nobody can sign in to authorize a client; add one with `mcp-oauth user add NAME`"
+    );
+    // With a user there is nothing to warn about: the switch's warning, which comes after it,
+    // is the first.
+    add(&db, "alice");
+    assert_eq!(serve_stderr_line(&db, &["--oauth", "off"], "no local user"), None);
+}

@@ -2,6 +2,7 @@
 # The test command (README): installs what the tests need when it is missing, then runs every
 # test. Safe to run again; installs are skipped when already current.
 #   - Debian's chromium, for the browser tests of the login, consent and connections pages
+#   - Debian's prometheus, for `promtool check rules` on deploy/prometheus (tests/deploy_monitoring.rs)
 #   - the pinned MCP SDK clients (npm, PyPI) for the interoperability tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,16 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "tests/run.sh: installing chromium (Debian package)" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v promtool >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "tests/run.sh: promtool is missing; install it with: sudo apt-get install prometheus" >&2
+        exit 1
+    fi
+    echo "tests/run.sh: installing promtool (Debian package prometheus)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
 bash tests/interop/install.sh

@@ -10,7 +10,7 @@ use clap::Args;
 use super::{Context, Failure};
 use crate::http::{self, AppState, LoginMode, ServerConfig};
 use crate::login::clerk::Clerk;
-use crate::storage::migrations;
+use crate::storage::{migrations, users};
 
 #[derive(Debug, Args)]
 #[command(
@@ -85,6 +85,16 @@ pub struct ServeArgs {
     /// documents, Clerk's JWKS) besides the bundled roots.
     #[arg(long, value_name = "PEM")]
     pub extra_ca_file: Option<std::path::PathBuf>,
+
+    /// The kill switch: `off` disables the authorization server (metadata, authorize, token,
+    /// register, revoke and the login pages answer 503 "OAuth is temporarily disabled") while
+    /// /api/mcp keeps accepting Clerk session tokens. Takes effect at (re)start.
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"], env = "MCP_OAUTH_OAUTH")]
+    pub oauth: String,
+    /// With --oauth off, keep accepting the mcp_at_ access tokens already issued (until they
+    /// expire) instead of answering them 503.
+    #[arg(long)]
+    pub oauth_off_accepts_issued_tokens: bool,
 }
 
 /// `--revocation-lag` when not given on a remote database: a revocation elsewhere applies
@@ -133,6 +143,8 @@ impl ServeArgs {
             }
         }
         config.cimd.trusted_hosts = self.cimd_trusted_hosts.clone();
+        config.oauth_enabled = self.oauth == "on";
+        config.oauth_off_accepts_issued_tokens = self.oauth_off_accepts_issued_tokens;
         if let Some(path) = &self.extra_ca_file {
             let pem = std::fs::read(path)
                 .map_err(|e| Failure::usage(format!("--extra-ca-file {}: {e}", path.display())))?;
@@ -204,7 +216,24 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         ),
         LoginMode::Local => None,
     };
-    for warning in clerk.iter().flat_map(Clerk::startup_warnings) {
+    let mut warnings: Vec<String> = clerk
+        .iter()
+        .flat_map(Clerk::startup_warnings)
+        .map(String::from)
+        .collect();
+    if config.login == LoginMode::Local && !users::any(&store).await? {
+        warnings.push(
+            "--login local, but there is no local user: nobody can sign in to authorize a client; add one with `mcp-oauth user add NAME`".into(),
+        );
+    }
+    if !config.oauth_enabled {
+        warnings.push(if config.oauth_off_accepts_issued_tokens {
+            "OAuth is switched off (--oauth off): the OAuth routes answer 503; /api/mcp accepts Clerk session tokens and access tokens issued before".into()
+        } else {
+            "OAuth is switched off (--oauth off): the OAuth routes answer 503; /api/mcp accepts Clerk session tokens only (add --oauth-off-accepts-issued-tokens to keep issued access tokens working)".into()
+        });
+    }
+    for warning in warnings {
         tracing::warn!("{warning}");
         if !ctx.quiet() {
             eprintln!("warning: {warning}");
@@ -272,6 +301,11 @@ mod tests {
         assert_eq!(c.cimd.allow_domains, ["claude.ai"]);
         assert_eq!(c.cimd.trusted_hosts, ["127.0.0.1:8443"]);
         assert!(config(&["--cimd", "maybe"]).is_err());
+        assert!(c.oauth_enabled, "OAuth is on unless switched off");
+        let off = config(&["--oauth", "off", "--oauth-off-accepts-issued-tokens"]).unwrap();
+        assert!(!off.oauth_enabled && off.oauth_off_accepts_issued_tokens && off.accepts_access_tokens());
+        assert!(!config(&["--oauth", "off"]).unwrap().accepts_access_tokens());
+        assert!(config(&["--oauth", "maybe"]).is_err());
         assert!(config(&["--cimd-trusted-host", "127.0.0.1"]).is_err());
         assert!(config(&["--extra-ca-file", "/nonexistent/ca.pem"]).is_err());
         let not_pem = tempfile::NamedTempFile::new().unwrap();

@@ -116,6 +116,13 @@ pub struct VerifyArgs {
     /// Also write the results as JUnit XML to FILE, one testcase per check.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+
+    /// Verify a rollback: the deployment should have OAuth switched off (serve --oauth off).
+    /// Checks that every OAuth endpoint says so and that what still applies works (health,
+    /// a Clerk session token with --session-token). Without it, a switched-off deployment
+    /// fails discovery.authorization-server and skips the OAuth checks.
+    #[arg(long)]
+    pub expect_oauth_off: bool,
 }
 
 pub async fn run(ctx: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -155,6 +162,7 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         ctx.print_json(&serde_json::json!({
             "target": report.target,
             "mode": report.mode,
+            "oauth": report.oauth,
             "checks": report.results,
             "totals": totals,
             "passed": report.passed(),
@@ -167,6 +175,12 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             _ => "deployment",
         };
         out(format!("mcp-oauth verify {}: {what}", report.target))?;
+        if report.oauth != "enabled" {
+            out(format!(
+                "{}: the OAuth endpoints answer 503 temporarily_unavailable (serve --oauth off); OAuth checks skipped",
+                report.oauth
+            ))?;
+        }
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         out(report::table(&report.results, color))?;
         out(format!(
@@ -250,6 +264,7 @@ async fn options(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Options> {
         expect_cors_origins: args.cors_origins.clone(),
         selection,
         timeout: args.timeout,
+        expect_oauth_off: args.expect_oauth_off,
     })
 }
 

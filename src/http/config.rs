@@ -44,6 +44,11 @@ pub struct ServerConfig {
     pub allowed_hosts: Vec<String>,
     /// Client ID Metadata Documents: whether accepted, and where they may be fetched from.
     pub cimd: crate::oauth::cimd::CimdConfig,
+    /// The authorization server is on (`serve --oauth on`); off, every OAuth route answers
+    /// 503 (see [`super::oauth_off`]) and `/api/mcp` accepts Clerk session tokens only.
+    pub oauth_enabled: bool,
+    /// With OAuth off, `/api/mcp` still accepts `mcp_at_` access tokens issued before.
+    pub oauth_off_accepts_issued_tokens: bool,
 }
 
 /// `burst` events at once, refilled evenly over `per` (a token bucket).
@@ -115,6 +120,8 @@ impl ServerConfig {
             revocation_lag: Duration::ZERO,
             allowed_hosts: Vec::new(),
             cimd: crate::oauth::cimd::CimdConfig::default(),
+            oauth_enabled: true,
+            oauth_off_accepts_issued_tokens: false,
         }
     }
 
@@ -128,6 +135,11 @@ impl ServerConfig {
         url::Url::parse(&self.issuer)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_else(|_| self.issuer.clone())
+    }
+
+    /// Whether `/api/mcp` accepts the `mcp_at_` access tokens this server issued.
+    pub fn accepts_access_tokens(&self) -> bool {
+        self.oauth_enabled || self.oauth_off_accepts_issued_tokens
     }
 
     pub fn is_https(&self) -> bool {

@@ -3,7 +3,8 @@
 //!
 //! The order of checks is deliberate: method (405), `Origin` (403, DNS-rebinding protection,
 //! before anything else is looked at), bearer token (401 — always 401 for a token that is not
-//! good, never a 5xx, because the TypeScript SDK refreshes only after a 401), then content type
+//! good, never a 5xx, because the TypeScript SDK refreshes only after a 401; the one exception
+//! is an `mcp_at_` token while OAuth is switched off, 503, see [`super::oauth_off`]), then content type
 //! (415) and body size (413). Only then does [`crate::mcp::handle_message`] see the body with
 //! the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers: which revision answers, and
 //! its 400s (-32020, -32022, which echo the request id), are decided there. Database failures
@@ -131,6 +132,7 @@ async fn authenticate<B>(state: &AppState, req: &Request<B>) -> Result<Principal
             tracing::debug!(reason, "MCP request with an unusable bearer token");
             Err(unauthorized(state, true))
         }
+        Err(BearerError::OAuthOff) => Err(super::oauth_off::json_answer()),
         Err(BearerError::Store(e)) => {
             tracing::warn!(error = %e, "cannot check a bearer token: database error");
             Err(response::unavailable())

@@ -14,6 +14,7 @@ pub mod login_endpoint;
 pub mod mcp_endpoint;
 pub mod metrics;
 pub mod oauth_endpoints;
+pub mod oauth_off;
 pub mod pages;
 pub mod probes;
 pub mod rate_limit;

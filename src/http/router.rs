@@ -5,7 +5,8 @@
 //! Two checks run here, before any handler, so that no route can forget them: the `Host`
 //! ([`super::host_check`], 421 except for the probes) and, for the browser forms that change
 //! something (login, consent, connections, sign-out), the cross-site check of
-//! [`csrf::check_same_origin`] (403 before the body is read).
+//! [`csrf::check_same_origin`] (403 before the body is read). With `serve --oauth off` the
+//! OAuth routes are answered here too, by [`oauth_off`], before any handler.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -17,12 +18,12 @@ use hyper::body::Incoming;
 use hyper::header;
 use hyper::{Method, Request, StatusCode};
 
-use super::csrf;
 use super::host_check::LocalAddr;
 use super::metrics::Metrics;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
-use super::{discovery, mcp_endpoint, oauth_endpoints, pages, probes, session};
+use super::{cors, csrf};
+use super::{discovery, mcp_endpoint, oauth_endpoints, oauth_off, pages, probes, session};
 
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
     let started = Instant::now();
@@ -40,7 +41,9 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> HttpRespons
             ("other", response::unavailable())
         }
     };
-    state.metrics.observe(route, started.elapsed());
+    state
+        .metrics
+        .observe(route, resp.status().as_u16(), started.elapsed());
     resp
 }
 
@@ -62,6 +65,14 @@ async fn dispatch(state: &Arc<AppState>, req: Request<Incoming>, path: &str) -> 
                     "This form was sent from another site. Start again from the application.",
                 ),
             );
+        }
+    }
+    if !state.config.oauth_enabled && method != Method::OPTIONS {
+        if let Some(route) = oauth_off::route_of(path) {
+            let mut resp = oauth_off::answer(route, &req);
+            // A browser-based client on a configured origin can read why.
+            cors::apply(cors::allowed_origin(state, &req), &mut resp);
+            return (route, resp);
         }
     }
     match path {

@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 use crate::http::config::ServerConfig;
 use crate::http::host_check::AllowedHosts;
 use crate::http::metrics::Metrics;
+use crate::http::probes::TableRowsCache;
 use crate::http::rate_limit::RateLimiter;
 use crate::login::clerk::Clerk;
 use crate::oauth::bearer::{self, BearerContext, BearerError, Principal};
@@ -21,6 +22,8 @@ pub struct AppState {
     pub config: ServerConfig,
     pub store: Store,
     pub metrics: Metrics,
+    /// Rows per table for `/metrics`, counted at most once a minute.
+    pub table_rows: TableRowsCache,
     /// `<issuer>/api/mcp`, computed once.
     pub resource: String,
     pub lifetimes: Lifetimes,
@@ -78,6 +81,7 @@ impl AppState {
             config,
             store,
             metrics: Metrics::default(),
+            table_rows: TableRowsCache::default(),
             resource,
             secret_cache: SecretCache::default(),
             bearer_cache,
@@ -94,6 +98,7 @@ impl AppState {
                 cache: self.bearer_cache.as_ref(),
                 resource: &self.resource,
                 clerk: self.clerk.as_ref(),
+                accept_access_tokens: self.config.accepts_access_tokens(),
                 now: crate::clock::now(),
             },
             token,

@@ -28,6 +28,10 @@ pub enum BearerError {
     /// (401 `invalid_token`), and the reason goes only to the logs.
     #[error("invalid token: {0}")]
     Invalid(&'static str),
+    /// An `mcp_at_` token while the operator has switched OAuth off (`serve --oauth off`) and
+    /// not kept issued tokens working: refused without looking it up.
+    #[error("access tokens are not accepted while OAuth is switched off")]
+    OAuthOff,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -85,12 +89,18 @@ pub struct BearerContext<'a> {
     pub resource: &'a str,
     /// Set in `--login clerk` mode.
     pub clerk: Option<&'a Clerk>,
+    /// `mcp_at_` tokens are accepted: OAuth is on, or the operator keeps issued tokens working
+    /// while it is off. Clerk session tokens are accepted either way.
+    pub accept_access_tokens: bool,
     pub now: i64,
 }
 
 /// Validates a bearer token of either kind.
 pub async fn authenticate(ctx: &BearerContext<'_>, token: &str) -> Result<Principal, BearerError> {
     if token.starts_with(Kind::AccessToken.prefix()) {
+        if !ctx.accept_access_tokens {
+            return Err(BearerError::OAuthOff);
+        }
         return authenticate_access_token(ctx.store, ctx.cache, token, ctx.resource, ctx.now).await;
     }
     let Some(clerk) = ctx.clerk else {

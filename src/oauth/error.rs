@@ -115,3 +115,7 @@ pub struct ErrorBody {
     pub error: &'static str,
     pub error_description: &'static str,
 }
+
+/// The `error_description` of every OAuth answer while the operator has switched the
+/// authorization server off (`serve --oauth off`); `verify` recognises the mode by it.
+pub const OAUTH_DISABLED_DESCRIPTION: &str = "OAuth is temporarily disabled by the operator; try again later";

@@ -85,6 +85,12 @@ pub async fn list(store: &Store) -> Result<Vec<UserRecord>> {
     collect(rows, decode).await
 }
 
+/// Whether any local account exists (`serve --login local` warns at start when none does).
+pub async fn any(store: &Store) -> Result<bool> {
+    let conn = store.connection().await?;
+    Ok(super::scalar_i64(&conn, "SELECT EXISTS (SELECT 1 FROM users)", ()).await? != 0)
+}
+
 pub async fn record_login(store: &Store, user_id: &str, now: i64) -> Result<()> {
     store
         .execute_write(

@@ -5,6 +5,13 @@
 //! the client and user it was given, skips what needs what was not given, and leaves nothing
 //! behind (it revokes the grants it obtained and deletes the memories it added).
 //!
+//! A deployment whose operator switched OAuth off (`serve --oauth off`, the rollback switch) is
+//! recognised before the first check by the error its metadata answers with: the run then
+//! reports "OAuth disabled by operator", checks in `discovery.authorization-server` that every
+//! OAuth endpoint says so, runs what still applies (health, the 401 challenge, https, the Clerk
+//! session token) and skips the rest. That check fails unless the run was told to expect it
+//! (`--expect-oauth-off`), so an ordinary CI run does not pass on a switched-off deployment.
+//!
 //! The checks run one after another in [`CHECKS`] order: later ones reuse what earlier ones
 //! obtained (the signed-in browser, the first grant), and the rate-limit probe, which locks
 //! this address out of client authentication, runs last, after the cleanup.
@@ -101,6 +108,17 @@ pub const CHECKS: &[Check] = &[
     ),
 ];
 
+/// What the report says, and why OAuth checks are skipped, when the operator switched OAuth off.
+pub const OAUTH_DISABLED: &str = "OAuth disabled by operator";
+
+/// The checks that still apply while OAuth is switched off: the rest need an OAuth flow.
+const RUN_WITH_OAUTH_OFF: &[&str] = &[
+    "health.ready",
+    "mcp.unauthenticated",
+    "security.https",
+    "clerk.session-token",
+];
+
 pub fn check_ids() -> Vec<&'static str> {
     CHECKS.iter().map(|c| c.id).collect()
 }
@@ -116,6 +134,9 @@ pub struct Options {
     pub selection: Selection,
     /// Per check (and per HTTP request).
     pub timeout: Duration,
+    /// The deployment is expected to have OAuth switched off (`--expect-oauth-off`); the
+    /// self-test starts its server so.
+    pub expect_oauth_off: bool,
 }
 
 /// What happens while the checks run, for a progress display.
@@ -135,6 +156,8 @@ pub struct Report {
     pub target: String,
     /// `self-test` or `deployment`.
     pub mode: &'static str,
+    /// `enabled`, or `disabled by operator` (`serve --oauth off`).
+    pub oauth: &'static str,
     pub results: Vec<CheckResult>,
     /// What the cleanup could not undo.
     pub warnings: Vec<String>,
@@ -156,7 +179,7 @@ impl Report {
 pub async fn verify(options: Options, on_event: &mut dyn FnMut(Event<'_>)) -> anyhow::Result<Report> {
     let started = Instant::now();
     let self_test = match &options.base_url {
-        None => Some(selftest::SelfTest::start().await?),
+        None => Some(selftest::SelfTest::start(options.expect_oauth_off).await?),
         Some(_) => None,
     };
     let (issuer, given, mut settings) = match (&self_test, &options.base_url) {
@@ -174,6 +197,7 @@ pub async fn verify(options: Options, on_event: &mut dyn FnMut(Event<'_>)) -> an
     settings.self_test = self_test.is_some();
     let mut target = Target::new(&issuer, options.timeout)?;
     target.expect_cors_origins = options.expect_cors_origins.clone();
+    let oauth_off = probes::oauth_switched_off(&target).await;
     let mut run = Run::new(target, given, settings);
 
     let chosen: Vec<&Check> = CHECKS.iter().filter(|c| options.selection.wants(c.id)).collect();
@@ -193,7 +217,20 @@ pub async fn verify(options: Options, on_event: &mut dyn FnMut(Event<'_>)) -> an
             "test2.refresh" => options.timeout + flows::refresh_wait(&run).unwrap_or_default(),
             _ => options.timeout,
         };
-        let result = run_check(check.id, check.title, timeout, dispatch(check.id, &mut run)).await;
+        let verdict = async {
+            match (oauth_off, options.expect_oauth_off, check.id) {
+                (true, expected, "discovery.authorization-server") => {
+                    probes::oauth_off_answers(&run.target, expected).await
+                }
+                (true, _, id) if RUN_WITH_OAUTH_OFF.contains(&id) => dispatch(id, &mut run).await,
+                (true, _, _) => Err(checklist::Halt::Skip(OAUTH_DISABLED.into())),
+                (false, true, "discovery.authorization-server") => Err(checklist::Halt::Fail(
+                    "OAuth is on, but --expect-oauth-off expected it switched off (serve --oauth off)".into(),
+                )),
+                (false, _, id) => dispatch(id, &mut run).await,
+            }
+        };
+        let result = run_check(check.id, check.title, timeout, verdict).await;
         on_event(Event::Finished(&result));
         results.push(result);
     }
@@ -209,6 +246,7 @@ pub async fn verify(options: Options, on_event: &mut dyn FnMut(Event<'_>)) -> an
     Ok(Report {
         target: issuer,
         mode,
+        oauth: if oauth_off { OAUTH_DISABLED } else { "enabled" },
         results,
         warnings,
         elapsed: started.elapsed(),

@@ -256,3 +256,86 @@ pub fn check_frame_headers(headers: &HeaderMap, what: &str) -> Result<(), String
     }
     Ok(())
 }
+
+/// Whether the operator switched OAuth off (`serve --oauth off`): the authorization-server
+/// metadata answers 503 `temporarily_unavailable` with the switch's own description. Any
+/// other answer (or none) is left for the checks to judge.
+pub async fn oauth_switched_off(target: &Target) -> bool {
+    let url = target.url("/.well-known/oauth-authorization-server");
+    let Ok(resp) = target.http.get(&url).send().await else {
+        return false;
+    };
+    resp.status() == StatusCode::SERVICE_UNAVAILABLE
+        && resp
+            .json::<Value>()
+            .await
+            .is_ok_and(|body| is_oauth_off_body(&body))
+}
+
+fn is_oauth_off_body(body: &Value) -> bool {
+    body.get("error").and_then(Value::as_str) == Some("temporarily_unavailable")
+        && body.get("error_description").and_then(Value::as_str)
+            == Some(crate::oauth::error::OAUTH_DISABLED_DESCRIPTION)
+}
+
+/// With OAuth switched off: every OAuth endpoint answers 503 with `Retry-After`, the JSON
+/// ones with the switch's `temporarily_unavailable` error. Passes only when the run was told to
+/// expect the switch off (`expected`), and fails naming the mode otherwise.
+pub async fn oauth_off_answers(target: &Target, expected: bool) -> CheckVerdict {
+    if !expected {
+        fail!("{}: the OAuth endpoints answer 503 (serve --oauth off); pass --expect-oauth-off to verify a rollback", super::OAUTH_DISABLED);
+    }
+    let json_routes = [
+        (reqwest::Method::GET, "/.well-known/oauth-authorization-server"),
+        (reqwest::Method::GET, "/.well-known/oauth-protected-resource"),
+        (reqwest::Method::GET, metadata::PROTECTED_RESOURCE_PATH),
+        (reqwest::Method::GET, "/api/oauth/authorize"),
+        (reqwest::Method::POST, "/api/oauth/token"),
+        (reqwest::Method::POST, "/api/oauth/revoke"),
+        (reqwest::Method::POST, "/api/oauth/register"),
+    ];
+    for (method, path) in json_routes {
+        let url = target.url(path);
+        let resp = target
+            .http
+            .request(method.clone(), &url)
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("{method} {url}: {}", why(&e)))?;
+        if resp.status() != StatusCode::SERVICE_UNAVAILABLE
+            || !resp.headers().contains_key(header::RETRY_AFTER)
+        {
+            fail!("{method} {path} answered {} (Retry-After: {}), expected 503 with Retry-After while OAuth is off", resp.status(), resp.headers().contains_key(header::RETRY_AFTER));
+        }
+        let body = resp.json::<Value>().await.unwrap_or_default();
+        if !is_oauth_off_body(&body) {
+            fail!("{method} {path}: the 503 body is {body}, expected temporarily_unavailable saying OAuth is disabled");
+        }
+    }
+    for path in ["/api/oauth/login", "/api/oauth/connections"] {
+        let url = target.url(path);
+        let resp = target
+            .http
+            .get(&url)
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .map_err(|e| format!("GET {url}: {}", why(&e)))?;
+        let html = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/html"));
+        if resp.status() != StatusCode::SERVICE_UNAVAILABLE || !html {
+            fail!(
+                "GET {path} answered {}, expected a 503 page while OAuth is off",
+                resp.status()
+            );
+        }
+    }
+    Ok(Verdict::PassExcept(format!(
+        "{}: every OAuth endpoint answers 503 temporarily_unavailable, as expected",
+        super::OAUTH_DISABLED
+    )))
+}

@@ -32,7 +32,8 @@ pub struct SelfTest {
 }
 
 impl SelfTest {
-    pub async fn start() -> anyhow::Result<SelfTest> {
+    /// `oauth_off`: the server starts with OAuth switched off (`verify --expect-oauth-off`).
+    pub async fn start(oauth_off: bool) -> anyhow::Result<SelfTest> {
         let dir = tempfile::Builder::new()
             .prefix("mcp-oauth-verify-")
             .tempdir()
@@ -44,6 +45,7 @@ impl SelfTest {
             .context("binding a loopback port for the self-test server")?;
         let mut config = ServerConfig::for_listener(listener.local_addr()?);
         config.refresh_grace = REFRESH_GRACE;
+        config.oauth_enabled = !oauth_off;
 
         let now = clock::now();
         let username = "verify";

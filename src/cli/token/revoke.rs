@@ -23,7 +23,7 @@ use crate::storage::{clients, users, Store};
     after_help = "Examples:\n  \
         printf '%s' \"$TOKEN\" | mcp-oauth token revoke --token -   # keeps the token out of `ps`\n  \
         mcp-oauth token revoke --client mcp_oauth_… --dry-run    # how many would go\n  \
-        mcp-oauth token revoke --user usr_… --yes\n\n\
+        mcp-oauth token revoke --user alice --yes              # a local user, by name or ID\n\n\
         Exit codes: 0 revoked (or nothing live to revoke), 2 no terminal to confirm on and no --yes, \
         5 no such token, client or user."
 )]
@@ -38,8 +38,8 @@ pub struct RevokeArgs {
     #[arg(long, value_name = "CLIENT_ID")]
     pub client: Option<String>,
 
-    /// Every token of this user (a local usr_… ID or a Clerk user ID).
-    #[arg(long, value_name = "USER_ID")]
+    /// Every token of this user: a local user's name or usr_… ID, or a Clerk user ID.
+    #[arg(long, value_name = "USER")]
     pub user: Option<String>,
 
     /// Count what would be revoked; change nothing.
@@ -53,9 +53,16 @@ pub struct RevokeArgs {
 
 /// What the operator named, resolved far enough to count and describe it.
 enum Subject {
-    Token { digest: Vec<u8>, refresh: bool },
+    Token {
+        digest: Vec<u8>,
+        refresh: bool,
+    },
     Client(String),
-    User(String),
+    /// The user ID, and the local user's name when there is a local user.
+    User {
+        id: String,
+        name: Option<String>,
+    },
 }
 
 impl Subject {
@@ -63,7 +70,7 @@ impl Subject {
         match self {
             Subject::Token { digest, .. } => Selector::Token(digest),
             Subject::Client(id) => Selector::Client(id),
-            Subject::User(id) => Selector::User(id),
+            Subject::User { id, .. } => Selector::User(id),
         }
     }
 
@@ -74,7 +81,10 @@ impl Subject {
             }
             Subject::Token { refresh: false, .. } => "the access token".into(),
             Subject::Client(id) => format!("every token of client `{id}`"),
-            Subject::User(id) => format!("every token of user `{id}`"),
+            Subject::User { id, name: Some(name) } => {
+                format!("every token of local user `{name}` (ID `{id}`)")
+            }
+            Subject::User { id, name: None } => format!("every token of user ID `{id}`"),
         }
     }
 }
@@ -130,14 +140,37 @@ async fn resolve(store: &Store, args: &RevokeArgs) -> anyhow::Result<Subject> {
         }
         return Ok(Subject::Client(id.clone()));
     }
-    let id = args.user.clone().unwrap_or_default();
-    // Clerk users are not in the local table: a user is known by their tokens as well.
-    if users::find_by_id(store, &id).await?.is_none() && !revocation::user_has_tokens(store, &id).await? {
-        return Err(Failure::not_found(format!(
-            "no local user and no token has the user ID `{id}` (`mcp-oauth user list` shows local users)"
-        )));
+    resolve_user(store, args.user.as_deref().unwrap_or_default()).await
+}
+
+/// `--user`: a local user's ID or name, or the ID of a user known only by their tokens (Clerk
+/// users are not in the local table). A value that names one local user and is another user's
+/// ID is refused rather than guessed.
+async fn resolve_user(store: &Store, value: &str) -> anyhow::Result<Subject> {
+    let by_id = users::find_by_id(store, value).await?;
+    let by_name = users::find_by_username(store, value).await?;
+    let id_has_tokens = by_id.is_none() && revocation::user_has_tokens(store, value).await?;
+    match (by_id, by_name) {
+        (Some(user), Some(named)) if named.user_id != user.user_id => Err(Failure::usage(format!(
+            "`{value}` is ambiguous: it is the ID of local user `{}` and the name of local user `{}` (ID `{}`); pass the ID of the one you mean",
+            user.username, named.username, named.user_id
+        ))),
+        (None, Some(named)) if id_has_tokens => Err(Failure::usage(format!(
+            "`{value}` is ambiguous: it is the name of local user `{}` (ID `{}`) and the user ID of other tokens (a Clerk user); pass `--user {}` for the local user, or rename them",
+            named.username, named.user_id, named.user_id
+        ))),
+        (Some(user), _) | (None, Some(user)) => Ok(Subject::User {
+            id: user.user_id,
+            name: Some(user.username),
+        }),
+        (None, None) if id_has_tokens => Ok(Subject::User {
+            id: value.to_string(),
+            name: None,
+        }),
+        (None, None) => Err(Failure::not_found(format!(
+            "no local user is named `{value}`, and no local user or token has the user ID `{value}` (`mcp-oauth user list` shows local users)"
+        ))),
     }
-    Ok(Subject::User(id))
 }
 
 fn summary(r: &Revoked) -> String {
