@@ -39,6 +39,8 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "token" -d 'Revo
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "stats" -d 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "verify" -d 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "backup" -d 'Write a consistent, checked snapshot of the database while the server keeps serving'
+complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "restore" -d 'Check a backup and restore it into the database (then apply pending migrations)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand migrate; and not __fish_seen_subcommand_from status rollback help" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand migrate; and not __fish_seen_subcommand_from status rollback help" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
@@ -240,6 +242,7 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l auth-toke
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l password-stdin -d 'Read the --username\'s password from the first line of standard input'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l wait-grace -d 'Wait out a long --refresh-grace in Test 2'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l include-rate-limit -d 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup). Always on in the self-test'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l backup-drill -d 'With --base-url and --database (the deployment\'s database): run backup.drill, a restore drill: back the database up into a temporary file, restore it into another, start this build\'s server on it, and use a token issued before the backup there. Writes nothing to the deployment\'s database. Always run in the self-test'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -l json -d 'Print machine-readable JSON instead of tables and prose'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand verify" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'
@@ -250,15 +253,35 @@ complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -l json
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "migrate" -d 'Apply, inspect or roll back database migrations'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "serve" -d 'Run the authorization server and the MCP endpoint'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "client" -d 'Register, list, show, rotate and delete OAuth clients'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "user" -d 'Add, list and remove local accounts (`serve --login local`)'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "token" -d 'Revoke tokens (on-call) and delete dead ones (cron)'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "stats" -d 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "verify" -d 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -l dir -d 'Write the backup into DIR as mcp-oauth-<UTC time>.db (e.g. mcp-oauth-20261129T031700Z.db), creating DIR (0700) if needed' -r -F
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -l keep -d 'With --dir: keep the newest N backups and delete older ones (only files named like ours)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -l retention -d 'With --dir: delete backups older than this (e.g. 30d); the newest one is always kept' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -l json -d 'Print machine-readable JSON instead of tables and prose'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -l database -d 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -l auth-token -d 'Auth token for a remote database (a Turso database token)' -r
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -s y -l yes -d 'Do not ask for confirmation (needed when there is no terminal to ask on)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -l force -d 'Embedded database: restore even while a running `serve` holds it (the server carries on with the restored file)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -l replace -d 'Remote database: replace the tables of a database that is not empty, in one transaction'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -l json -d 'Print machine-readable JSON instead of tables and prose'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -s q -l quiet -d 'Print nothing but errors (and secrets that are shown once)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -s v -l verbose -d 'More detail: -v for debug logs, -vv for trace'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "migrate" -d 'Apply, inspect or roll back database migrations'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "serve" -d 'Run the authorization server and the MCP endpoint'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "client" -d 'Register, list, show, rotate and delete OAuth clients'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "user" -d 'Add, list and remove local accounts (`serve --login local`)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "token" -d 'Revoke tokens (on-call) and delete dead ones (cron)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "stats" -d 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "verify" -d 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "backup" -d 'Write a consistent, checked snapshot of the database while the server keeps serving'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "restore" -d 'Check a backup and restore it into the database (then apply pending migrations)'
+complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and not __fish_seen_subcommand_from migrate serve client user token stats verify completions backup restore help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'List applied and pending migrations'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "rollback" -d 'Revert applied migrations, newest first (all of them unless --to)'
 complete -c mcp-oauth -n "__fish_mcp_oauth_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "register" -d 'Register a client: a wizard on a terminal, or every answer as a flag'

@@ -41,10 +41,10 @@ pub async fn metrics(state: &Arc<AppState>) -> HttpResponse {
     let tables = crate::storage::stats::table_rows(&state.store)
         .await
         .unwrap_or_default();
-    let mut resp = response::text(
-        StatusCode::OK,
-        state.metrics.render(&tables, state.store.write_counts()),
-    );
+    let mut body = state.metrics.render(&tables, state.store.write_counts());
+    let maintenance = state.maintenance_gauges.current(&state.store).await;
+    body.push_str(&super::maintenance_gauges::MaintenanceGauges::render(maintenance));
+    let mut resp = response::text(StatusCode::OK, body);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
