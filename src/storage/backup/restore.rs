@@ -95,6 +95,23 @@ pub async fn restore_file(backup: &Path, target: &Path, force: bool) -> Result<R
             return Err(e);
         }
     };
+    let swapped = swap(&temp, target).await;
+    drop(lock);
+    match swapped {
+        Ok(replaced_kept_at) => Ok(Restored {
+            migrated,
+            replaced_kept_at,
+        }),
+        Err(e) => {
+            remove_with_sidecars(&temp);
+            Err(e)
+        }
+    }
+}
+
+/// Keeps the database at `target` aside (if any), removes its WAL and shared-memory files, and
+/// renames `temp` over it.
+async fn swap(temp: &Path, target: &Path) -> Result<Option<PathBuf>> {
     let replaced_kept_at = if target.exists() {
         Some(set_aside(target).await?)
     } else {
@@ -107,13 +124,9 @@ pub async fn restore_file(backup: &Path, target: &Path, force: bool) -> Result<R
             Err(e) => return Err(BackupError::io("removing", sidecar)(e)),
         }
     }
-    std::fs::rename(&temp, target).map_err(BackupError::io("renaming the restored database to", target))?;
+    std::fs::rename(temp, target).map_err(BackupError::io("renaming the restored database to", target))?;
     files::sync_parent(target).map_err(BackupError::io("syncing the directory of", target))?;
-    drop(lock);
-    Ok(Restored {
-        migrated,
-        replaced_kept_at,
-    })
+    Ok(replaced_kept_at)
 }
 
 /// The backup copied to `temp`, migrated, in rollback-journal mode (one file), fsynced.
@@ -176,12 +189,23 @@ async fn set_aside(target: &Path) -> Result<PathBuf> {
         .trim_start_matches("mcp-oauth-")
         .trim_end_matches(".db")
         .to_string();
-    let mut aside = target.as_os_str().to_owned();
-    aside.push(format!(".replaced-{stamp}"));
-    let aside = PathBuf::from(aside);
-    std::fs::hard_link(target, &aside)
-        .map_err(BackupError::io("keeping the replaced database as", &aside))?;
-    Ok(aside)
+    // Two restores within one second: `-2`, `-3`, … rather than losing the earlier one.
+    for n in 1..100 {
+        let mut aside = target.as_os_str().to_owned();
+        aside.push(format!(".replaced-{stamp}"));
+        if n > 1 {
+            aside.push(format!("-{n}"));
+        }
+        let aside = PathBuf::from(aside);
+        match std::fs::hard_link(target, &aside) {
+            Ok(()) => return Ok(aside),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(BackupError::io("keeping the replaced database as", &aside)(e)),
+        }
+    }
+    Err(BackupError::io("keeping the replaced database beside", target)(
+        std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+    ))
 }
 
 fn remove_with_sidecars(path: &Path) {
