@@ -7,6 +7,7 @@
 #
 #   bench/backup.sh                  # about 1 GB
 #   SIZE_MB=256 bench/backup.sh      # smaller, on a busy machine
+#   BIN=/path/to/mcp-oauth bench/backup.sh
 # Needs wrk (Debian: apt-get install wrk) and sqlite3 (Debian: apt-get install sqlite3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,11 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 command -v sqlite3 >/dev/null || { echo "sqlite3 is missing: apt-get install sqlite3" >&2; exit 1; }
 SIZE_MB="${SIZE_MB:-1024}"
 CONNECTIONS="${CONNECTIONS:-16}"
-cargo build --release --quiet --bin mcp-oauth
-BIN=${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/mcp-oauth}
+# BIN=path/to/mcp-oauth measures that binary instead of building this tree.
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet --bin mcp-oauth
+    BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/mcp-oauth
+fi
 
 work=$(mktemp -d "${WORKDIR:-/tmp}/mcp-oauth-backup-bench.XXXXXX")
 pids=()

@@ -17,6 +17,9 @@
 //! - **Remote** ([`restore_remote`]): into an empty database, or, with `replace`, dropping
 //!   every table and creating the backup's in the same write transaction, so the database is
 //!   the old one or the restored one, never a mix. Then pending migrations are applied.
+//!   The transaction holds the server's write lock for the whole copy: stop the instances
+//!   first (a restore is an outage anyway), as sqld may end a write transaction that keeps
+//!   other writers waiting too long. Exercised on small databases only (`tests/cli_backup.rs`).
 
 use std::path::{Path, PathBuf};
 
