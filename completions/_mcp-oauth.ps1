@@ -40,6 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent, checked snapshot of the database while the server keeps serving')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Check a backup and restore it into the database (then apply pending migrations)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -415,6 +417,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the --username''s password from the first line of standard input')
             [CompletionResult]::new('--wait-grace', '--wait-grace', [CompletionResultType]::ParameterName, 'Wait out a long --refresh-grace in Test 2')
             [CompletionResult]::new('--include-rate-limit', '--include-rate-limit', [CompletionResultType]::ParameterName, 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup). Always on in the self-test')
+            [CompletionResult]::new('--backup-drill', '--backup-drill', [CompletionResultType]::ParameterName, 'With --base-url and --database (the deployment''s database): run backup.drill, a restore drill: back the database up into a temporary file, restore it into another, start this build''s server on it, and use a token issued before the backup there. Writes nothing to the deployment''s database. Always run in the self-test')
             [CompletionResult]::new('--expect-oauth-off', '--expect-oauth-off', [CompletionResultType]::ParameterName, 'Verify a rollback: the deployment should have OAuth switched off (serve --oauth off). Checks that every OAuth endpoint says so and that what still applies works (health, a Clerk session token with --session-token). Without it, a switched-off deployment fails discovery.authorization-server and skips the OAuth checks')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables and prose')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')
@@ -437,6 +440,37 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'mcp-oauth;backup' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write the backup into DIR as mcp-oauth-<UTC time>.db (e.g. mcp-oauth-20261129T031700Z.db), creating DIR (0700) if needed')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'With --dir: keep the newest N backups and delete older ones (only files named like ours)')
+            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'With --dir: delete backups older than this (e.g. 30d); the newest one is always kept')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL')
+            [CompletionResult]::new('--auth-token', '--auth-token', [CompletionResultType]::ParameterName, 'Auth token for a remote database (a Turso database token)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail: -v for debug logs, -vv for trace')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail: -v for debug logs, -vv for trace')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mcp-oauth;restore' {
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL')
+            [CompletionResult]::new('--auth-token', '--auth-token', [CompletionResultType]::ParameterName, 'Auth token for a remote database (a Turso database token)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (needed when there is no terminal to ask on)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (needed when there is no terminal to ask on)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Embedded database: restore even while a running `serve` holds it (the server carries on with the restored file)')
+            [CompletionResult]::new('--replace', '--replace', [CompletionResultType]::ParameterName, 'Remote database: replace the tables of a database that is not empty, in one transaction')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print machine-readable JSON instead of tables and prose')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors (and secrets that are shown once)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail: -v for debug logs, -vv for trace')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail: -v for debug logs, -vv for trace')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'mcp-oauth;help' {
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Apply, inspect or roll back database migrations')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the authorization server and the MCP endpoint')
@@ -446,6 +480,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent, checked snapshot of the database while the server keeps serving')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Check a backup and restore it into the database (then apply pending migrations)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -519,6 +555,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
             break
         }
         'mcp-oauth;help;completions' {
+            break
+        }
+        'mcp-oauth;help;backup' {
+            break
+        }
+        'mcp-oauth;help;restore' {
             break
         }
         'mcp-oauth;help;help' {

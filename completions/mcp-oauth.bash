@@ -16,6 +16,9 @@ _mcp__oauth() {
             ",$1")
                 cmd="mcp__oauth"
                 ;;
+            mcp__oauth,backup)
+                cmd="mcp__oauth__subcmd__backup"
+                ;;
             mcp__oauth,client)
                 cmd="mcp__oauth__subcmd__client"
                 ;;
@@ -27,6 +30,9 @@ _mcp__oauth() {
                 ;;
             mcp__oauth,migrate)
                 cmd="mcp__oauth__subcmd__migrate"
+                ;;
+            mcp__oauth,restore)
+                cmd="mcp__oauth__subcmd__restore"
                 ;;
             mcp__oauth,serve)
                 cmd="mcp__oauth__subcmd__serve"
@@ -79,6 +85,9 @@ _mcp__oauth() {
             mcp__oauth__subcmd__client__subcmd__help,show)
                 cmd="mcp__oauth__subcmd__client__subcmd__help__subcmd__show"
                 ;;
+            mcp__oauth__subcmd__help,backup)
+                cmd="mcp__oauth__subcmd__help__subcmd__backup"
+                ;;
             mcp__oauth__subcmd__help,client)
                 cmd="mcp__oauth__subcmd__help__subcmd__client"
                 ;;
@@ -90,6 +99,9 @@ _mcp__oauth() {
                 ;;
             mcp__oauth__subcmd__help,migrate)
                 cmd="mcp__oauth__subcmd__help__subcmd__migrate"
+                ;;
+            mcp__oauth__subcmd__help,restore)
+                cmd="mcp__oauth__subcmd__help__subcmd__restore"
                 ;;
             mcp__oauth__subcmd__help,serve)
                 cmd="mcp__oauth__subcmd__help__subcmd__serve"
@@ -209,12 +221,46 @@ _mcp__oauth() {
 
     case "${cmd}" in
         mcp__oauth)
-            opts="-q -v -h -V --database --auth-token --json --quiet --verbose --help --version migrate serve client user token stats verify completions help"
+            opts="-q -v -h -V --database --auth-token --json --quiet --verbose --help --version migrate serve client user token stats verify completions backup restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__oauth__subcmd__backup)
+            opts="-q -v -h --dir --keep --retention --database --auth-token --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -507,8 +553,22 @@ _mcp__oauth() {
             return 0
             ;;
         mcp__subcmd__oauth__subcmd__help)
-            opts="migrate serve client user token stats verify completions help"
+            opts="migrate serve client user token stats verify completions backup restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__oauth__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -663,6 +723,20 @@ _mcp__oauth() {
         mcp__subcmd__oauth__subcmd__help__subcmd__migrate__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__oauth__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -921,6 +995,28 @@ _mcp__oauth() {
         mcp__subcmd__oauth__subcmd__migrate__subcmd__status)
             opts="-q -v -h --database --auth-token --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__oauth__subcmd__restore)
+            opts="-y -q -v -h --yes --force --replace --database --auth-token --json --quiet --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1349,7 +1445,7 @@ _mcp__oauth() {
             return 0
             ;;
         mcp__subcmd__oauth__subcmd__verify)
-            opts="-q -v -h --base-url --client-id --client-secret --redirect-uri --username --password-stdin --session-token --cors-origin --max-access-ttl --refresh-grace --wait-grace --include-rate-limit --only --skip --timeout --junit --expect-oauth-off --database --auth-token --json --quiet --verbose --help"
+            opts="-q -v -h --base-url --client-id --client-secret --redirect-uri --username --password-stdin --session-token --cors-origin --max-access-ttl --refresh-grace --wait-grace --include-rate-limit --backup-drill --only --skip --timeout --junit --expect-oauth-off --database --auth-token --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -37,6 +37,8 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand stats 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
             cand verify 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
             cand completions 'Print a shell completion script'
+            cand backup 'Write a consistent, checked snapshot of the database while the server keeps serving'
+            cand restore 'Check a backup and restore it into the database (then apply pending migrations)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcp-oauth;migrate'= {
@@ -373,6 +375,7 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand --password-stdin 'Read the --username''s password from the first line of standard input'
             cand --wait-grace 'Wait out a long --refresh-grace in Test 2'
             cand --include-rate-limit 'Also run security.rate-limit, which locks this address out of client authentication at the server for about a minute (it runs last, after the cleanup). Always on in the self-test'
+            cand --backup-drill 'With --base-url and --database (the deployment''s database): run backup.drill, a restore drill: back the database up into a temporary file, restore it into another, start this build''s server on it, and use a token issued before the backup there. Writes nothing to the deployment''s database. Always run in the self-test'
             cand --expect-oauth-off 'Verify a rollback: the deployment should have OAuth switched off (serve --oauth off). Checks that every OAuth endpoint says so and that what still applies works (health, a Clerk session token with --session-token). Without it, a switched-off deployment fails discovery.authorization-server and skips the OAuth checks'
             cand --json 'Print machine-readable JSON instead of tables and prose'
             cand -q 'Print nothing but errors (and secrets that are shown once)'
@@ -393,6 +396,35 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'mcp-oauth;backup'= {
+            cand --dir 'Write the backup into DIR as mcp-oauth-<UTC time>.db (e.g. mcp-oauth-20261129T031700Z.db), creating DIR (0700) if needed'
+            cand --keep 'With --dir: keep the newest N backups and delete older ones (only files named like ours)'
+            cand --retention 'With --dir: delete backups older than this (e.g. 30d); the newest one is always kept'
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcp-oauth;restore'= {
+            cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
+            cand --auth-token 'Auth token for a remote database (a Turso database token)'
+            cand -y 'Do not ask for confirmation (needed when there is no terminal to ask on)'
+            cand --yes 'Do not ask for confirmation (needed when there is no terminal to ask on)'
+            cand --force 'Embedded database: restore even while a running `serve` holds it (the server carries on with the restored file)'
+            cand --replace 'Remote database: replace the tables of a database that is not empty, in one transaction'
+            cand --json 'Print machine-readable JSON instead of tables and prose'
+            cand -q 'Print nothing but errors (and secrets that are shown once)'
+            cand --quiet 'Print nothing but errors (and secrets that are shown once)'
+            cand -v 'More detail: -v for debug logs, -vv for trace'
+            cand --verbose 'More detail: -v for debug logs, -vv for trace'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'mcp-oauth;help'= {
             cand migrate 'Apply, inspect or roll back database migrations'
             cand serve 'Run the authorization server and the MCP endpoint'
@@ -402,6 +434,8 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand stats 'Counts for on-call and monitoring: clients, tokens, failures, table sizes, last cleanup'
             cand verify 'Run the deployment checklist: a self-test of this build, or against a deployment (--base-url)'
             cand completions 'Print a shell completion script'
+            cand backup 'Write a consistent, checked snapshot of the database while the server keeps serving'
+            cand restore 'Check a backup and restore it into the database (then apply pending migrations)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcp-oauth;help;migrate'= {
@@ -455,6 +489,10 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
         &'mcp-oauth;help;verify'= {
         }
         &'mcp-oauth;help;completions'= {
+        }
+        &'mcp-oauth;help;backup'= {
+        }
+        &'mcp-oauth;help;restore'= {
         }
         &'mcp-oauth;help;help'= {
         }

@@ -19,8 +19,6 @@
 //! - A paragraph that starts with a bold word (`**Confirm.**`, `**Fix.**`, `**Then.**`) begins a
 //!   stage; before the first block of a stage, the scenario may change the world the way the
 //!   runbook says it changes there (at "Fix": the database comes back, the user connects again).
-//! - ```` ```sh pending-merge ```` blocks use commands this build does not have yet; they are
-//!   skipped and counted (the count is printed), together with their output blocks.
 //! - Any other fenced block fails the test, so that no command goes unrun.
 
 #[path = "common/cli.rs"]
@@ -52,7 +50,6 @@ struct CommandBlock {
     line: usize,
     script: String,
     exit: i32,
-    pending: bool,
     /// The bold word of the paragraph the block is under ("Confirm", "Fix", …).
     stage: String,
     output: Option<String>,
@@ -124,14 +121,11 @@ fn parse(markdown: &str) -> Vec<Section> {
                     line: number,
                     script: body,
                     exit: 0,
-                    pending: false,
                     stage: stage.clone(),
                     output: None,
                 };
                 for flag in flags {
-                    if *flag == "pending-merge" {
-                        block.pending = true;
-                    } else if let Some(code) = flag.strip_prefix("exit=") {
+                    if let Some(code) = flag.strip_prefix("exit=") {
                         block.exit = code
                             .parse()
                             .unwrap_or_else(|_| panic!("runbook.md:{number}: exit={code}?"));
@@ -148,9 +142,7 @@ fn parse(markdown: &str) -> Vec<Section> {
                     .commands
                     .last_mut()
                     .filter(|_| after_command)
-                    .unwrap_or_else(|| {
-                        panic!("runbook.md:{number}: an output block must follow a sh block")
-                    });
+                    .unwrap_or_else(|| panic!("runbook.md:{number}: an output block must follow a sh block"));
                 assert!(
                     previous.output.is_none(),
                     "runbook.md:{number}: a second output block"
@@ -158,9 +150,9 @@ fn parse(markdown: &str) -> Vec<Section> {
                 previous.output = Some(body);
             }
             ["text", "seen"] => section.seen.push((number, body)),
-            _ => panic!(
-                "runbook.md:{number}: unknown block ```{info}: use sh, sh exit=N, sh pending-merge, output or text seen"
-            ),
+            _ => {
+                panic!("runbook.md:{number}: unknown block ```{info}: use sh, sh exit=N, output or text seen")
+            }
         }
         after_command = false;
     }
@@ -436,18 +428,6 @@ impl Deployment {
             .header("accept", "application/json, text/event-stream")
             .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
     }
-
-    /// Whether this build has `mcp-oauth SUBCOMMAND…` (for steps that need a command another
-    /// branch adds).
-    fn binary_knows(args: &[&str]) -> bool {
-        Command::new(BIN)
-            .args(args)
-            .arg("--help")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
 }
 
 impl Drop for Deployment {
@@ -532,8 +512,8 @@ async fn enter(incident: Incident, stage: &str, d: &mut Deployment) {
         }
         // The database comes back.
         (Incident::DatabaseUnreachable, "Fix") => d.sqld.as_mut().expect("sqld").restart(),
-        // The instances move to the restored database (once this build can restore).
-        (Incident::LostDatabase, "Then") if Deployment::binary_knows(&["restore"]) => {
+        // The instances move to the restored database.
+        (Incident::LostDatabase, "Then") => {
             d.stop();
             d.database = d.env["MCP_OAUTH_DATABASE"].clone();
             d.serve(&[]);
@@ -740,13 +720,11 @@ async fn observe_outage(d: &mut Deployment, tokens: &TokenResponse) {
 }
 
 /// The database is gone for good; the operator has created a new, empty one and points
-/// `MCP_OAUTH_DATABASE` at it. When this build has `mcp-oauth backup`, last night's backup is
-/// taken first, into `BACKUP_DIR`, for the restore steps.
+/// `MCP_OAUTH_DATABASE` at it. Last night's backup is taken first, into `BACKUP_DIR`, for the
+/// restore steps.
 async fn lost_database(d: &mut Deployment) {
-    if Deployment::binary_knows(&["backup"]) {
-        let dir = d.env["BACKUP_DIR"].clone();
-        d.cli(&["backup", "--dir", &dir, "--keep", "14"]).run();
-    }
+    let dir = d.env["BACKUP_DIR"].clone();
+    d.cli(&["backup", "--dir", &dir, "--keep", "14"]).run();
     let client = d.client.clone();
     let tokens = d.connect(&client).await;
     d.sqld.as_mut().expect("sqld").kill();
@@ -797,16 +775,10 @@ async fn bad_deploy(d: &mut Deployment) {
     );
 }
 
-/// The kill switch, when this build has it: `serve --oauth off`.
+/// The kill switch: `serve --oauth off`.
 fn kill_switch(d: &mut Deployment) {
-    let help = Command::new(BIN)
-        .args(["serve", "--help"])
-        .output()
-        .expect("serve --help");
-    if String::from_utf8_lossy(&help.stdout).contains("--oauth") {
-        d.stop();
-        d.serve(&["--oauth", "off"]);
-    }
+    d.stop();
+    d.serve(&["--oauth", "off"]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -879,7 +851,7 @@ fn every_runbook_command_runs_as_documented_against_a_throwaway_deployment() {
         .build()
         .expect("runtime");
     let mut failures = Vec::new();
-    let (mut ran, mut pending) = (0, 0);
+    let mut ran = 0;
     for section in &sections {
         let incident = INCIDENTS
             .iter()
@@ -908,10 +880,6 @@ fn every_runbook_command_runs_as_documented_against_a_throwaway_deployment() {
                 stage = &block.stage;
                 runtime.block_on(enter(incident, stage, &mut d));
             }
-            if block.pending {
-                pending += 1;
-                continue;
-            }
             ran += 1;
             if let Some(failure) = run_block(&d, block) {
                 failures.push(format!("({}) {failure}", section.title));
@@ -919,10 +887,7 @@ fn every_runbook_command_runs_as_documented_against_a_throwaway_deployment() {
         }
     }
     // Straight to stderr, past the test harness's capture: the count is wanted in every run.
-    let _ = writeln!(
-        std::io::stderr(),
-        "runbook: {ran} command blocks run, {pending} pending-merge blocks skipped"
-    );
+    let _ = writeln!(std::io::stderr(), "runbook: {ran} command blocks run");
     assert!(
         failures.is_empty(),
         "{} runbook step(s) do not hold:\n\n{}",
@@ -943,8 +908,8 @@ fn the_output_pattern_matches_pieces_in_order_on_one_line() {
 }
 
 #[test]
-fn the_parser_reads_stages_exit_codes_outputs_and_pending_blocks() {
-    let doc = "# T\n## Before\ntext\n## A\n**You see.**\n```text seen\nx\n```\n**Confirm.**\n```sh exit=5\nfalse\n```\n\n```output\nerr\n```\n**Fix.** now\n```sh pending-merge\nnew-command\n```\n";
+fn the_parser_reads_stages_exit_codes_and_outputs() {
+    let doc = "# T\n## Before\ntext\n## A\n**You see.**\n```text seen\nx\n```\n**Confirm.**\n```sh exit=5\nfalse\n```\n\n```output\nerr\n```\n**Fix.** now\n```sh\nnew-command\n```\n";
     let sections = parse(doc);
     assert_eq!(sections.len(), 1, "a section without blocks is no incident");
     let a = &sections[0];
@@ -959,7 +924,6 @@ fn the_parser_reads_stages_exit_codes_outputs_and_pending_blocks() {
         ),
         (5, "Confirm", Some("err\n"))
     );
-    assert!(a.commands[1].pending);
     assert_eq!(a.commands[1].stage, "Fix");
 }
 

@@ -75,6 +75,7 @@ async fn a_deployment_with_a_registered_client_and_user_passes_and_is_left_as_fo
         "--password-stdin",
         "--refresh-grace",
         "1s",
+        "--backup-drill",
         "--database",
     ])
     .arg(db.as_os_str())
@@ -82,6 +83,8 @@ async fn a_deployment_with_a_registered_client_and_user_passes_and_is_left_as_fo
     .stdin(format!("{PASSWORD}\n")))
     .await;
     let o = outcomes(&out);
+    // The restore drill ran against this database: backed up, restored, the token worked.
+    assert_eq!(status_of(&o, "backup.drill"), ("pass", ""));
     for (id, (status, reason)) in &o {
         let expected = match id.as_str() {
             "registration.dynamic" | "clerk.session-token" | "security.rate-limit" => "skip",

@@ -137,3 +137,17 @@ fn deployment_flags_need_a_base_url() {
         .stderr("--base-url")
         .run();
 }
+
+#[test]
+fn a_deployment_restore_drill_needs_the_deployments_database() {
+    Test::new()
+        .args(["verify", "--backup-drill"])
+        .status(2)
+        .stderr("--base-url")
+        .run();
+    Test::new()
+        .args(["verify", "--base-url", "http://127.0.0.1:9", "--backup-drill"])
+        .status(2)
+        .stderr("--backup-drill needs the deployment's database: give --database")
+        .run();
+}

@@ -12,6 +12,7 @@
 use std::io::ErrorKind;
 use std::process::ExitCode;
 
+use crate::storage::backup::BackupError;
 use crate::storage::migrations::MigrationError;
 use crate::storage::StoreError;
 
@@ -62,8 +63,27 @@ fn code_for(err: &anyhow::Error) -> u8 {
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return store_code(s);
         }
+        if let Some(b) = cause.downcast_ref::<BackupError>() {
+            return backup_code(b);
+        }
     }
     1
+}
+
+/// A backup or restore: a newer backup is a migration mismatch (4), a destination that exists
+/// or a remote database that is not empty is a usage error naming the flag (2).
+fn backup_code(e: &BackupError) -> u8 {
+    match e {
+        BackupError::Store(s) => store_code(s),
+        BackupError::Migration(MigrationError::Store(s)) => store_code(s),
+        BackupError::Migration(_) => NOT_MIGRATED,
+        BackupError::Incompatible { .. } => NOT_MIGRATED,
+        BackupError::Exists(_) | BackupError::NotEmpty { .. } => USAGE,
+        BackupError::Io { .. }
+        | BackupError::Corrupt { .. }
+        | BackupError::NotOurs { .. }
+        | BackupError::InUse { .. } => 1,
+    }
 }
 
 fn store_code(e: &StoreError) -> u8 {

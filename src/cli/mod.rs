@@ -1,6 +1,7 @@
 //! The command line: one clap definition from which `--help`, the shell completions and the
 //! man pages are all generated, and [`run`], which dispatches to one module per subcommand.
 
+pub mod backup;
 pub mod client;
 pub mod completions;
 pub mod context;
@@ -8,6 +9,7 @@ pub mod exit;
 pub mod migrate;
 pub mod output;
 pub mod prompt;
+pub mod restore;
 pub mod serve;
 pub mod stats;
 pub mod token;
@@ -98,6 +100,10 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// Write a consistent, checked snapshot of the database while the server keeps serving.
+    Backup(backup::BackupArgs),
+    /// Check a backup and restore it into the database (then apply pending migrations).
+    Restore(restore::RestoreArgs),
 }
 
 /// Parses the process arguments, runs, and maps the outcome to an exit code.
@@ -132,5 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stats => stats::run(&ctx).await,
         Command::Verify(args) => verify::run(&ctx, args).await,
         Command::Completions(args) => completions::run_completions(args),
+        Command::Backup(args) => backup::run(&ctx, args).await,
+        Command::Restore(args) => restore::run(&ctx, args).await,
     }
 }

@@ -188,6 +188,26 @@ pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
 pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let remote = !matches!(ctx.database_target()?, crate::storage::DatabaseTarget::Local(_));
     let config = args.to_config(remote)?;
+    // Held until the process ends: `restore` refuses to replace a database a server holds.
+    let _server_lock = match ctx.database_target()? {
+        crate::storage::DatabaseTarget::Local(path) => {
+            match crate::storage::server_lock::hold_for_server(&path) {
+                Ok(Some(lock)) => Some(lock),
+                Ok(None) => {
+                    return Err(crate::storage::StoreError::Unavailable(format!(
+                    "`mcp-oauth restore` is replacing {} right now; start the server when it has finished",
+                    path.display()
+                ))
+                    .into())
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot take the server lock beside the database; `restore` will not see this server");
+                    None
+                }
+            }
+        }
+        crate::storage::DatabaseTarget::Remote { .. } => None,
+    };
     let store = ctx.open_store().await?;
     if store.is_local() {
         let applied = migrations::apply_pending(&store).await?;

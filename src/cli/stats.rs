@@ -14,6 +14,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     let now = clock::now();
     let snap = stats::snapshot(&store, now).await?;
     let last_cleanup = cleanup::last_run(&store, cleanup::TOKEN_CLEANUP).await?;
+    let last_backup = cleanup::last_run(&store, cleanup::BACKUP).await?;
     if ctx.json() {
         let mut value = serde_json::to_value(&snap)?;
         value["database"] = store.target().to_string().into();
@@ -26,6 +27,18 @@ pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
             }),
             None => serde_json::Value::Null,
         };
+        value["last_backup"] = match &last_backup {
+            Some(run) => json!({
+                "started_at": clock::rfc3339(run.started_at),
+                "finished_at": clock::rfc3339(run.finished_at),
+                "finished_at_unix": run.finished_at,
+                "summary": run.summary,
+            }),
+            None => serde_json::Value::Null,
+        };
+        if let Some(run) = &last_cleanup {
+            value["last_cleanup"]["finished_at_unix"] = run.finished_at.into();
+        }
         ctx.print_json(&value)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -75,6 +88,20 @@ pub async fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
                     deleted_total(&run.summary)
                 ),
                 None => "never (`mcp-oauth token cleanup`)".into(),
+            },
+        ),
+        (
+            "last backup".into(),
+            match &last_backup {
+                Some(run) => format!(
+                    "{} ({})",
+                    when(Some(run.finished_at)),
+                    run.summary
+                        .get("path")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("?")
+                ),
+                None => "never (`mcp-oauth backup`)".into(),
             },
         ),
     ];

@@ -101,6 +101,13 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub include_rate_limit: bool,
 
+    /// With --base-url and --database (the deployment's database): run backup.drill, a restore
+    /// drill: back the database up into a temporary file, restore it into another, start this
+    /// build's server on it, and use a token issued before the backup there. Writes nothing to
+    /// the deployment's database. Always run in the self-test.
+    #[arg(long, requires = "base_url")]
+    pub backup_drill: bool,
+
     /// Run only these checks: an id (test2.refresh) or a prefix (discovery, security). Repeatable.
     #[arg(long, value_name = "ID")]
     pub only: Vec<String>,
@@ -239,6 +246,11 @@ async fn options(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Options> {
     });
     // Only a database the operator named: never the default ./mcp-oauth.db of wherever verify runs.
     let named_database = ctx.global.database.is_some() || std::env::var_os("TURSO_URL").is_some();
+    if args.backup_drill && !named_database {
+        return Err(Failure::usage(
+            "--backup-drill needs the deployment's database: give --database (or MCP_OAUTH_DATABASE)",
+        ));
+    }
     let store = if base_url.is_some() && named_database {
         Some(ctx.open_migrated_store().await?)
     } else {
@@ -259,6 +271,7 @@ async fn options(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Options> {
             refresh_grace: args.refresh_grace,
             wait_grace: args.wait_grace,
             include_rate_limit: args.include_rate_limit,
+            backup_drill: args.backup_drill,
             self_test: false,
         },
         expect_cors_origins: args.cors_origins.clone(),

@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod form;
 pub mod host_check;
 pub mod login_endpoint;
+pub mod maintenance_gauges;
 pub mod mcp_endpoint;
 pub mod metrics;
 pub mod oauth_endpoints;

@@ -86,15 +86,15 @@ impl TableRowsCache {
 pub async fn metrics(state: &Arc<AppState>) -> HttpResponse {
     let database_up = database_answers(state).await;
     let tables = state.table_rows.rows(&state.store, database_up).await;
-    let mut resp = response::text(
-        StatusCode::OK,
-        state.metrics.render(&Scrape {
-            tables: &tables,
-            writes: state.store.write_counts(),
-            database_up,
-            oauth_enabled: state.config.oauth_enabled,
-        }),
-    );
+    let mut body = state.metrics.render(&Scrape {
+        tables: &tables,
+        writes: state.store.write_counts(),
+        database_up,
+        oauth_enabled: state.config.oauth_enabled,
+    });
+    let maintenance = state.maintenance_gauges.current(&state.store).await;
+    body.push_str(&super::maintenance_gauges::MaintenanceGauges::render(maintenance));
+    let mut resp = response::text(StatusCode::OK, body);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

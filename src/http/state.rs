@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 
 use crate::http::config::ServerConfig;
 use crate::http::host_check::AllowedHosts;
+use crate::http::maintenance_gauges::MaintenanceGauges;
 use crate::http::metrics::Metrics;
 use crate::http::probes::TableRowsCache;
 use crate::http::rate_limit::RateLimiter;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub issuer_origin: String,
     /// Fetches and caches Client ID Metadata Documents (`--cimd`).
     pub cimd: Resolver,
+    /// The last cleanup and backup for `/metrics`, read at most every half minute.
+    pub maintenance_gauges: MaintenanceGauges,
 }
 
 /// One bucket set per abuse control (see [`crate::http::rate_limit`] for the keys).
@@ -86,6 +89,7 @@ impl AppState {
             secret_cache: SecretCache::default(),
             bearer_cache,
             clerk,
+            maintenance_gauges: MaintenanceGauges::default(),
         })
     }
 

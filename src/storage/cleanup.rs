@@ -389,3 +389,34 @@ pub async fn last_run(store: &Store, task: &str) -> Result<Option<MaintenanceRun
     })
     .await
 }
+
+/// `maintenance_runs.task` of a successful `mcp-oauth backup`.
+pub const BACKUP: &str = "backup";
+
+/// When the last successful cleanup and backup finished (Unix seconds), for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LastFinished {
+    pub cleanup: Option<i64>,
+    pub backup: Option<i64>,
+}
+
+/// Two index seeks (`idx_maintenance_runs_task_finished`).
+pub async fn last_finished(store: &Store) -> Result<LastFinished> {
+    let conn = store.connection().await?;
+    let at = |task: &'static str| {
+        let conn = &conn;
+        async move {
+            let rows = conn
+                .query(
+                    "SELECT max(finished_at) FROM maintenance_runs WHERE task = ?1",
+                    [task],
+                )
+                .await?;
+            Ok::<_, super::StoreError>(first(rows, |r| Ok(r.get::<Option<i64>>(0)?)).await?.flatten())
+        }
+    };
+    Ok(LastFinished {
+        cleanup: at(TOKEN_CLEANUP).await?,
+        backup: at(BACKUP).await?,
+    })
+}

@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(9, "graph_limits", "0009_graph_limits"),
     migration!(10, "client_metadata_document", "0010_client_metadata_document"),
     migration!(11, "client_first_code", "0011_client_first_code"),
+    migration!(12, "maintenance_runs_latest", "0012_maintenance_runs_latest"),
 ];
 
 impl Migration {
@@ -144,7 +145,12 @@ async fn read_ledger(store: &Store) -> Result<Vec<AppliedMigration>> {
 
 /// Compares the database's ledger with the embedded migrations; reads only.
 pub async fn status(store: &Store) -> Result<MigrationStatus, MigrationError> {
-    let applied = read_ledger(store).await?;
+    judge_ledger(read_ledger(store).await?)
+}
+
+/// Compares a ledger (read from any database, such as a backup file) with the embedded
+/// migrations: a version this binary does not know, or a checksum that differs, is an error.
+pub fn judge_ledger(applied: Vec<AppliedMigration>) -> Result<MigrationStatus, MigrationError> {
     for row in &applied {
         let Some(m) = MIGRATIONS.iter().find(|m| m.version == row.version) else {
             return Err(MigrationError::Unknown {

@@ -57,6 +57,7 @@
 //! server. The one case a caller cannot be told for sure is a `COMMIT` that reached the server
 //! and whose answer was lost: it is reported as unavailable (503) and may have committed.
 
+pub mod backup;
 pub mod checkpoint;
 pub mod cleanup;
 pub mod clients;
@@ -67,6 +68,7 @@ pub mod graph;
 pub mod memories;
 pub mod migrations;
 pub mod revocation;
+pub mod server_lock;
 pub mod statements;
 pub mod stats;
 pub mod target;

@@ -17,6 +17,7 @@
 //! this address out of client authentication, runs last, after the cleanup.
 
 pub mod checklist;
+pub mod drill;
 pub mod flows;
 pub mod probes;
 pub mod report;
@@ -65,6 +66,10 @@ pub const CHECKS: &[Check] = &[
     check(
         "mcp.2026-07-28",
         "MCP 2026-07-28: server/discover + tools/list, no initialize",
+    ),
+    check(
+        "backup.drill",
+        "restore drill: backup, restore into a fresh file, a token issued before works",
     ),
     check(
         "test1.new-user-authorization",
@@ -189,6 +194,7 @@ pub async fn verify(options: Options, on_event: &mut dyn FnMut(Event<'_>)) -> an
             settings.refresh_grace = selftest::REFRESH_GRACE;
             // The throw-away server's lockout harms nobody: the self-test runs every item.
             settings.include_rate_limit = true;
+            settings.backup_drill = true;
             (st.issuer().to_string(), st.given.clone(), settings)
         }
         (None, Some(url)) => (url.clone(), options.given.clone(), options.settings.clone()),
@@ -264,6 +270,7 @@ async fn dispatch(id: &str, run: &mut Run) -> CheckVerdict {
         "token.exchange" => flows::token_exchange(run).await,
         "mcp.tools-list" => flows::tools_list(run).await,
         "mcp.2026-07-28" => flows::mcp_2026(run).await,
+        "backup.drill" => drill::backup_drill(run).await,
         "test1.new-user-authorization" => flows::new_user_authorization(run).await,
         "test2.refresh" => flows::refresh(run).await,
         "test3.denial" => flows::denial(run).await,

@@ -48,6 +48,8 @@ pub struct Settings {
     /// Wait out the refresh grace even when it is long.
     pub wait_grace: bool,
     pub include_rate_limit: bool,
+    /// Run `backup.drill` against the given database (`--backup-drill`; always in the self-test).
+    pub backup_drill: bool,
     /// `verify` started the server itself (nothing on it belongs to anyone else).
     pub self_test: bool,
 }

@@ -1,0 +1,1 @@
+DROP INDEX idx_maintenance_runs_task_finished;
