@@ -10,6 +10,8 @@
 //! this address out of client authentication, runs last, after the cleanup.
 
 pub mod checklist;
+pub mod cimd;
+pub mod document_host;
 pub mod flows;
 pub mod probes;
 pub mod report;
@@ -58,6 +60,14 @@ pub const CHECKS: &[Check] = &[
     check(
         "mcp.2026-07-28",
         "MCP 2026-07-28: server/discover + tools/list, no initialize",
+    ),
+    check(
+        "cimd.advertised",
+        "client ID metadata documents advertised (info when off)",
+    ),
+    check(
+        "cimd.self-test-flow",
+        "metadata-document client: authorize, code, token, MCP, revoke",
     ),
     check(
         "test1.new-user-authorization",
@@ -226,6 +236,8 @@ async fn dispatch(id: &str, run: &mut Run) -> CheckVerdict {
         "token.exchange" => flows::token_exchange(run).await,
         "mcp.tools-list" => flows::tools_list(run).await,
         "mcp.2026-07-28" => flows::mcp_2026(run).await,
+        "cimd.advertised" => cimd::advertised(run).await,
+        "cimd.self-test-flow" => cimd::metadata_document_flow(run).await,
         "test1.new-user-authorization" => flows::new_user_authorization(run).await,
         "test2.refresh" => flows::refresh(run).await,
         "test3.denial" => flows::denial(run).await,
