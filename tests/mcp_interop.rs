@@ -7,6 +7,11 @@
 //! with their output schemas validated by the SDK), and the whole OAuth flow from a bare 401 to
 //! revocation, with the script playing the browser through login and consent.
 //!
+//! The TypeScript v2 client also runs as a Client ID Metadata Document client
+//! (`clientMetadataUrl`): its document is served over https from a loopback host with a
+//! certificate authority made for the test, which the server trusts through the operator's
+//! settings (`--cimd-trusted-host`, `--extra-ca-file`) and Node through `NODE_EXTRA_CA_CERTS`.
+//!
 //! A test is skipped, saying so, only when its SDK is not installed.
 
 #[path = "common/mcp.rs"]
@@ -17,6 +22,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use harness::{TestServer, ALL_SCOPES};
+use mcp_oauth::storage::clients::{self, Registration};
+use mcp_oauth::verify::document_host::{DocumentHost, DOCUMENT_PATH};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
@@ -182,4 +189,84 @@ async fn typescript_sdk_v2_client_pinned_to_2026_07_28_completes_the_oauth_flow(
     let t = TestServer::start().await;
     add_user(&t).await;
     run(cmd, &t, None).await;
+}
+
+/// The redirect URI `flow2026.mjs` uses.
+const TS_REDIRECT: &str = "http://127.0.0.1:33418/callback";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typescript_sdk_v2_client_with_a_client_metadata_url_completes_the_oauth_flow_without_registering() {
+    let Some(mut cmd) = node_flow_2026("pin") else {
+        return;
+    };
+    let host = DocumentHost::start(|client_id| {
+        serde_json::json!({
+            "client_id": client_id,
+            "client_name": "mcp-oauth interop (TypeScript SDK v2, metadata document)",
+            "redirect_uris": [TS_REDIRECT],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+        })
+        .to_string()
+    })
+    .await
+    .expect("document host");
+    let t = TestServer::start_with(|c| host.trust(&mut c.cimd).expect("trust the document host")).await;
+    add_user(&t).await;
+    let ca = tempfile::NamedTempFile::new().expect("CA file");
+    std::fs::write(ca.path(), host.ca_pem()).expect("write the CA");
+    cmd.env("MCP_OAUTH_INTEROP_CLIENT_METADATA_URL", host.client_id())
+        .env("NODE_EXTRA_CA_CERTS", ca.path());
+    run(cmd, &t, None).await;
+
+    // The server fetched the document (besides the script's own check of it) ...
+    let requests = host.requests();
+    let server_fetches: Vec<_> = requests
+        .iter()
+        .filter(|r| {
+            r.headers
+                .iter()
+                .any(|(k, v)| k == "user-agent" && v.starts_with("mcp-oauth"))
+        })
+        .collect();
+    for r in &requests {
+        println!("document host received: {} {} {:?}", r.method, r.path, r.headers);
+    }
+    assert!(
+        server_fetches
+            .iter()
+            .any(|r| r.method == "GET" && r.path == DOCUMENT_PATH),
+        "the server never fetched the document: {requests:?}"
+    );
+    // ... no registration request reached it (the per-route request metric lists a route once it
+    // has served a request: the token endpoint is there, registration is not) ...
+    let metrics = reqwest::get(format!("{}/metrics", t.issuer()))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    let served = |route: &str| {
+        metrics
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "mcp_oauth_request_duration_seconds_count{{route=\"{route}\"}} "
+                ))
+            })
+            .map(|n| n.parse::<u64>().expect("a count"))
+            .unwrap_or(0)
+    };
+    assert!(
+        served("token") >= 1,
+        "the token endpoint served nothing?\n{metrics}"
+    );
+    assert_eq!(served("register"), 0, "a registration request reached the server");
+    // ... and the client is recorded as a metadata-document client.
+    let client = clients::find(&t.store, &host.client_id())
+        .await
+        .expect("read the client")
+        .expect("the metadata-document client is recorded");
+    assert_eq!(client.registration, Registration::MetadataDocument);
 }

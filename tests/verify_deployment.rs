@@ -87,7 +87,10 @@ async fn a_deployment_with_a_registered_client_and_user_passes_and_is_left_as_fo
     assert_eq!(status_of(&o, "backup.drill"), ("pass", ""));
     for (id, (status, reason)) in &o {
         let expected = match id.as_str() {
-            "registration.dynamic" | "clerk.session-token" | "security.rate-limit" => "skip",
+            "registration.dynamic"
+            | "clerk.session-token"
+            | "security.rate-limit"
+            | "cimd.self-test-flow" => "skip",
             _ => "pass",
         };
         assert_eq!(status, expected, "{id}: {reason}");
@@ -95,6 +98,13 @@ async fn a_deployment_with_a_registered_client_and_user_passes_and_is_left_as_fo
     assert_eq!(
         status_of(&o, "registration.dynamic").1,
         "a client was given (--client-id): verify registers no other on a deployment"
+    );
+    assert!(
+        status_of(&o, "cimd.self-test-flow")
+            .1
+            .contains("runs in the self-test"),
+        "{:?}",
+        status_of(&o, "cimd.self-test-flow")
     );
     assert_eq!(out.json()["mode"], "deployment");
     // Nothing left behind: every token revoked, the memory deleted.
@@ -187,6 +197,21 @@ async fn registration_off_and_no_client_fails_registration_and_skips_what_needs_
     assert_eq!(status, "pass");
     assert!(reason.contains("not checked"), "{reason}");
     assert_eq!(out.json()["totals"]["failed"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_with_metadata_documents_off_is_told_so_not_failed() {
+    let s = TestServer::start_with(|c| c.cimd.enabled = false).await;
+    let out = run(verify(&s, &["--only", "discovery", "--only", "cimd"])).await;
+    let o = outcomes(&out);
+    let (status, reason) = status_of(&o, "cimd.advertised");
+    assert_eq!(status, "skip");
+    assert!(
+        reason.contains("client_id_metadata_document_supported is not true") && reason.contains("--cimd off"),
+        "{reason}"
+    );
+    assert_eq!(status_of(&o, "cimd.self-test-flow").0, "skip");
+    assert_eq!(out.json()["totals"]["failed"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,7 +388,11 @@ async fn with_a_clerk_session_token_verify_signs_in_and_the_token_opens_the_mcp_
     let o = outcomes(&out);
     for (id, (status, reason)) in &o {
         let expected = match id.as_str() {
-            "registration.dynamic" | "security.rate-limit" | "security.secrets-hashed" => "skip",
+            "registration.dynamic"
+            | "security.rate-limit"
+            | "security.secrets-hashed"
+            | "backup.drill"
+            | "cimd.self-test-flow" => "skip",
             _ => "pass",
         };
         assert_eq!(status, expected, "{id}: {reason}");

@@ -265,6 +265,7 @@ async fn options(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Options> {
             login,
             session_token: args.session_token.clone(),
             store,
+            metadata_document: None,
         },
         settings: Settings {
             max_access_ttl: args.max_access_ttl,

@@ -132,7 +132,7 @@ pub async fn authorize_probe(run: &mut Run) -> CheckVerdict {
 }
 
 /// Checks an approval's redirect: to the redirect URI, with the code, the state and `iss`.
-fn check_approval(run: &Run, location: &str, redirect: &str, state: &str) -> Result<(), String> {
+pub(super) fn check_approval(run: &Run, location: &str, redirect: &str, state: &str) -> Result<(), String> {
     if !location.starts_with(redirect) {
         return Err(format!(
             "approval redirected to {location}, not to the redirect URI {redirect}"
@@ -169,7 +169,7 @@ pub async fn token_exchange(run: &mut Run) -> CheckVerdict {
     Ok(Verdict::Pass)
 }
 
-fn check_tokens(t: &client::TokenResponse) -> Result<(), String> {
+pub(super) fn check_tokens(t: &client::TokenResponse) -> Result<(), String> {
     if !t.access_token.starts_with("mcp_at_") {
         return Err("the access token does not start with mcp_at_".into());
     }

@@ -17,6 +17,8 @@
 //! this address out of client authentication, runs last, after the cleanup.
 
 pub mod checklist;
+pub mod cimd;
+pub mod document_host;
 pub mod drill;
 pub mod flows;
 pub mod probes;
@@ -70,6 +72,14 @@ pub const CHECKS: &[Check] = &[
     check(
         "backup.drill",
         "restore drill: backup, restore into a fresh file, a token issued before works",
+    ),
+    check(
+        "cimd.advertised",
+        "client ID metadata documents advertised (info when off)",
+    ),
+    check(
+        "cimd.self-test-flow",
+        "metadata-document client: authorize, code, token, MCP, revoke",
     ),
     check(
         "test1.new-user-authorization",
@@ -271,6 +281,8 @@ async fn dispatch(id: &str, run: &mut Run) -> CheckVerdict {
         "mcp.tools-list" => flows::tools_list(run).await,
         "mcp.2026-07-28" => flows::mcp_2026(run).await,
         "backup.drill" => drill::backup_drill(run).await,
+        "cimd.advertised" => cimd::advertised(run).await,
+        "cimd.self-test-flow" => cimd::metadata_document_flow(run).await,
         "test1.new-user-authorization" => flows::new_user_authorization(run).await,
         "test2.refresh" => flows::refresh(run).await,
         "test3.denial" => flows::denial(run).await,

@@ -36,6 +36,9 @@ pub struct Given {
     pub session_token: Option<String>,
     /// The deployment's database (`--database`), for checks that read it.
     pub store: Option<Store>,
+    /// The URL of a client metadata document listing [`LOOPBACK_REDIRECT`] that the server may
+    /// fetch (the self-test serves one).
+    pub metadata_document: Option<String>,
 }
 
 /// How the checks judge what they see.

@@ -1,11 +1,14 @@
 //! The self-test: this build's server, started in-process on a free loopback port over a
 //! throw-away database, with a user and a confidential client made for the run, and a Clerk
-//! verifier over an RSA key generated for the run, so that `clerk.session-token` runs too.
+//! verifier over an RSA key generated for the run, so that `clerk.session-token` runs too, and
+//! a client metadata document on a loopback https host with a CA made for the run, trusted the
+//! way `--cimd-trusted-host` and `--extra-ca-file` trust one, so that `cimd.self-test-flow` runs.
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 
+use super::document_host::DocumentHost;
 use super::run::{Given, Login, LOOPBACK_REDIRECT};
 use crate::client::ClientAuth;
 use crate::clock;
@@ -22,11 +25,16 @@ pub const REFRESH_GRACE: Duration = Duration::from_secs(1);
 
 pub const CLIENT_NAME: &str = "mcp-oauth verify (self-test)";
 
+/// The `client_name` of the self-test's metadata document.
+pub const DOCUMENT_CLIENT_NAME: &str = "mcp-oauth verify (metadata document)";
+
 /// A running self-test server; dropping it stops the server and deletes the database.
 pub struct SelfTest {
     pub server: Server,
     pub given: Given,
     pub config: ServerConfig,
+    /// Serves the client metadata document the server fetches.
+    pub document_host: DocumentHost,
     // Dropped last: the directory holding the database.
     _dir: tempfile::TempDir,
 }
@@ -46,6 +54,8 @@ impl SelfTest {
         let mut config = ServerConfig::for_listener(listener.local_addr()?);
         config.refresh_grace = REFRESH_GRACE;
         config.oauth_enabled = !oauth_off;
+        let document_host = DocumentHost::start(metadata_document).await?;
+        document_host.trust(&mut config.cimd)?;
 
         let now = clock::now();
         let username = "verify";
@@ -91,11 +101,13 @@ impl SelfTest {
             }),
             session_token: Some(session_token),
             store: Some(store),
+            metadata_document: Some(document_host.client_id()),
         };
         Ok(SelfTest {
             server,
             given,
             config,
+            document_host,
             _dir: dir,
         })
     }
@@ -103,6 +115,20 @@ impl SelfTest {
     pub fn issuer(&self) -> &str {
         &self.config.issuer
     }
+}
+
+/// The self-test's client metadata document, for the URL `client_id` it is served at: a public
+/// client (PKCE, no secret) with the loopback redirect URI the other flows use.
+fn metadata_document(client_id: &str) -> String {
+    serde_json::json!({
+        "client_id": client_id,
+        "client_name": DOCUMENT_CLIENT_NAME,
+        "redirect_uris": [LOOPBACK_REDIRECT],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    })
+    .to_string()
 }
 
 /// A Clerk verifier for a key pair made now, and a session JWT it accepts: the same RS256

@@ -7,12 +7,18 @@
 //   MCP_OAUTH_INTEROP_USERNAME     a local account (required for the OAuth flow)
 //   MCP_OAUTH_INTEROP_PASSWORD
 //   MCP_OAUTH_INTEROP_TOKEN        if set: skip OAuth and use this access token
+//   MCP_OAUTH_INTEROP_CLIENT_METADATA_URL
+//                                  if set: the provider's `clientMetadataUrl` (a Client ID
+//                                  Metadata Document over https; NODE_EXTRA_CA_CERTS must trust
+//                                  its host): the client must be known by that URL, and no
+//                                  registration request may go out
 //
 // Every request body the SDK posts to /api/mcp is recorded: the run fails if one of them is an
 // `initialize` (a fallback to the 2025 handshake) or lacks the 2026-07-28 headers. The OAuth
 // flow is the one of flow.mjs: a bare 401, discovery, dynamic registration, login and consent
 // played over HTTP, `finishAuth` with the callback's parameters (the SDK checks `iss`), then the
-// tools. Prints one `ok - …` line per step and `all ok` at the end.
+// tools. Prints one `ok - …` line per step, `wire - …` lines tracing the OAuth requests (tokens,
+// codes and verifiers redacted), and `all ok` at the end.
 
 import { randomUUID } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
@@ -24,6 +30,7 @@ const MCP_URL = new URL(`${BASE}/api/mcp`);
 const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
 const TOKEN = process.env.MCP_OAUTH_INTEROP_TOKEN;
 const NEGOTIATION = process.env.MCP_OAUTH_INTEROP_NEGOTIATION ?? 'auto';
+const CLIENT_METADATA_URL = process.env.MCP_OAUTH_INTEROP_CLIENT_METADATA_URL || undefined;
 
 function required(name) {
   const v = process.env[name];
@@ -44,11 +51,42 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+/** Every request the SDK made outside /api/mcp (discovery, registration, token): method and URL. */
+const oauthWire = [];
+const SECRET_FIELDS = ['code', 'code_verifier', 'refresh_token', 'access_token', 'client_secret'];
+
+/** A secret's kind (`mcp_at_`, `mcp_rt_`, `auth_`) and nothing of its value. */
+function prefixOnly(secret) {
+  return `${secret.match(/^(mcp_at_|mcp_rt_|auth_)/)?.[0] ?? ''}…`;
+}
+
+/** A form or JSON body with its secrets replaced by `…`. */
+function redacted(body) {
+  if (body instanceof URLSearchParams || typeof body === 'string') {
+    const form = new URLSearchParams(body);
+    for (const k of SECRET_FIELDS) if (form.has(k)) form.set(k, prefixOnly(form.get(k)));
+    return decodeURIComponent(form.toString());
+  }
+  const copy = { ...body };
+  for (const k of SECRET_FIELDS) if (typeof copy[k] === 'string') copy[k] = prefixOnly(copy[k]);
+  return JSON.stringify(copy);
+}
+
 /** What the SDK sent to /api/mcp: method, MCP headers, and the answer's status. */
 const wire = [];
 async function recordingFetch(input, init) {
   const url = String(input instanceof Request ? input.url : input);
   const res = await fetch(input, init);
+  if (url !== MCP_URL.href) {
+    const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+    oauthWire.push({ method, url, status: res.status });
+    let line = `wire - ${method} ${url} -> ${res.status}`;
+    if (init?.body && url.endsWith('/token')) {
+      const answer = await res.clone().json().catch(() => ({}));
+      line += `\nwire -   request  ${redacted(init.body)}\nwire -   response ${redacted(answer)}`;
+    }
+    console.log(line);
+  }
   if (url === MCP_URL.href && typeof init?.body === 'string') {
     const headers = new Headers(init.headers);
     const body = JSON.parse(init.body);
@@ -121,6 +159,9 @@ class InteropProvider {
   get redirectUrl() {
     return REDIRECT_URI;
   }
+  get clientMetadataUrl() {
+    return CLIENT_METADATA_URL;
+  }
   get clientMetadata() {
     return {
       client_name: 'mcp-oauth interop (TypeScript SDK v2)',
@@ -189,9 +230,21 @@ async function oauthFlow() {
   } catch (e) {
     if (!(e instanceof UnauthorizedError)) throw e;
   }
-  check(provider.client?.client_id, 'the SDK did not register a client');
   check(provider.authorizationUrl, 'the SDK did not produce an authorization URL');
-  ok(`dynamic registration (${provider.client.client_id}, application_type ${provider.client.application_type ?? 'none'})`);
+  if (CLIENT_METADATA_URL) {
+    check(
+      provider.client?.client_id === CLIENT_METADATA_URL,
+      `the client is ${provider.client?.client_id}, not its metadata document URL ${CLIENT_METADATA_URL}`,
+    );
+    check(
+      provider.authorizationUrl.searchParams.get('client_id') === CLIENT_METADATA_URL,
+      'the authorization request does not name the metadata document URL',
+    );
+    ok(`client known by its metadata document ${CLIENT_METADATA_URL}`);
+  } else {
+    check(provider.client?.client_id, 'the SDK did not register a client');
+    ok(`dynamic registration (${provider.client.client_id}, application_type ${provider.client.application_type ?? 'none'})`);
+  }
 
   const callback = await browse(provider.authorizationUrl.href, REDIRECT_URI, { username, password });
   check(callback.searchParams.get('state') === provider.expectedState, 'state mismatch');
@@ -206,9 +259,25 @@ async function oauthFlow() {
   await exerciseTools(client);
   checkWireIsModern();
   await client.close();
+  if (CLIENT_METADATA_URL) {
+    const registrations = oauthWire.filter((w) => new URL(w.url).pathname.endsWith('/register'));
+    check(registrations.length === 0, `registration requests went out: ${JSON.stringify(registrations)}`);
+    ok(`no registration request among the ${oauthWire.length} OAuth requests`);
+  }
+}
+
+/** The document is served over https and names itself: what the authorization server will fetch. */
+async function checkMetadataDocument() {
+  const res = await fetch(CLIENT_METADATA_URL);
+  check(res.ok, `GET ${CLIENT_METADATA_URL} answered ${res.status}`);
+  const doc = await res.json();
+  check(doc.client_id === CLIENT_METADATA_URL, `the document names ${doc.client_id}`);
+  check(doc.redirect_uris?.includes(REDIRECT_URI), `the document does not list ${REDIRECT_URI}`);
+  ok(`metadata document served over https (${doc.client_name})`);
 }
 
 try {
+  if (CLIENT_METADATA_URL) await checkMetadataDocument();
   if (TOKEN) await withStaticToken();
   else await oauthFlow();
   console.log('all ok');
