@@ -23,9 +23,9 @@
 //!
 //! How big a batch is follows who else writes ([`Pace`]): batches of about [`SHARED_HOLD`]
 //! while another process commits between them, of about [`ALONE_HOLD`] once nobody has for
-//! [`QUIET`]. Between batches the lock is left free for a millisecond, which is enough for a
-//! waiting `serve` (its writers retry every millisecond) to take it; no fixed share of the time
-//! is spent sleeping.
+//! [`QUIET`]. Between batches the lock is left free for a tenth of the batch's time (2 to
+//! 20 ms), which is enough for a waiting `serve` (its writers retry every millisecond) to take
+//! it, at a tenth of the time rather than a fixed share.
 
 use std::time::{Duration, Instant};
 
@@ -273,9 +273,12 @@ pub const ALONE_HOLD: Duration = Duration::from_millis(200);
 pub const QUIET: Duration = Duration::from_secs(2);
 /// The first batch's size (at most the caller's), before the batches have been timed.
 const FIRST_BATCH: u64 = 1_000;
-/// Between batches the lock is left free this long: a waiting writer (which retries every
-/// millisecond, see `storage::writer`) takes it in that gap.
-const YIELD: Duration = Duration::from_millis(1);
+/// Between batches the lock is left free for a tenth of the time the batch held it, within
+/// these bounds: longer than the millisecond a waiting writer sleeps between tries (see
+/// `storage::writer`), so that it gets in; it is also how its commit becomes visible to
+/// [`Pace`].
+const YIELD_MIN: Duration = Duration::from_millis(2);
+const YIELD_MAX: Duration = Duration::from_millis(20);
 /// The cleanup connection's page cache, in KiB (SQLite's default is 2 MiB). A batch touches
 /// pages all over the digest and user indexes; kept in memory, the next batch finds them there
 /// instead of reading them again through a system call each.
@@ -402,6 +405,7 @@ pub async fn run(
         let mut total = 0;
         let mut cursor = i64::MIN;
         loop {
+            let started = Instant::now();
             let (deleted, next) = delete_batch(store, target, policy, cursor, &mut pace).await?;
             total += deleted;
             on_batch(target, deleted);
@@ -409,7 +413,7 @@ pub async fn run(
                 break;
             }
             cursor = next;
-            tokio::time::sleep(YIELD).await;
+            tokio::time::sleep((started.elapsed() / 10).clamp(YIELD_MIN, YIELD_MAX)).await;
         }
         counts.push((*target, total));
     }
