@@ -358,7 +358,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-oauth' -ScriptBlock {
         'mcp-oauth;token;cleanup' {
             [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'How long revoked tokens and redeemed codes are kept, so that reusing one is still recognised as a replay (e.g. 7d, 36h)')
             [CompletionResult]::new('--unused-clients-after', '--unused-clients-after', [CompletionResultType]::ParameterName, 'How long a dynamically registered client that was never issued an authorization code is kept before it is deleted (e.g. 1d, 12h). Clients registered with `client register`, and clients that ever got a code, are never deleted by cleanup')
-            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Rows deleted per transaction; each batch holds the write lock only briefly')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'At most this many rows deleted per transaction. Batches are sized to hold the write lock about 10 ms while another process (a `serve`) writes too, about 200 ms when none has for 2 s')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL')
             [CompletionResult]::new('--auth-token', '--auth-token', [CompletionResultType]::ParameterName, 'Auth token for a remote database (a Turso database token)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Count what would be deleted; change nothing')

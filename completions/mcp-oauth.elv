@@ -322,7 +322,7 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
         &'mcp-oauth;token;cleanup'= {
             cand --retention 'How long revoked tokens and redeemed codes are kept, so that reusing one is still recognised as a replay (e.g. 7d, 36h)'
             cand --unused-clients-after 'How long a dynamically registered client that was never issued an authorization code is kept before it is deleted (e.g. 1d, 12h). Clients registered with `client register`, and clients that ever got a code, are never deleted by cleanup'
-            cand --batch-size 'Rows deleted per transaction; each batch holds the write lock only briefly'
+            cand --batch-size 'At most this many rows deleted per transaction. Batches are sized to hold the write lock about 10 ms while another process (a `serve`) writes too, about 200 ms when none has for 2 s'
             cand --database 'Database: a file path or file: URL (embedded), or a libsql://, https:// or http:// URL of a Turso/sqld server. Also read from MCP_OAUTH_DATABASE, then TURSO_URL'
             cand --auth-token 'Auth token for a remote database (a Turso database token)'
             cand --dry-run 'Count what would be deleted; change nothing'

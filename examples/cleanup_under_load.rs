@@ -9,9 +9,12 @@
 //! (the same rows as `bench/cleanup.sh`), starts `serve` on it and sends RATE (default 300)
 //! `tools/list` requests per second, each with one of 64 live access tokens, open loop (a slow
 //! answer does not slow the arrivals). Phases: 15 s before, the cleanup (run as its own process,
-//! `--batch-size BATCH`, default the CLI's), 5 s after. Prints p50/p99/max per phase and per
-//! second during the cleanup, the cleanup's wall time, and fails (exit 1) when the p99 during
-//! the cleanup is 50 ms or more, or any request fails.
+//! `--batch-size BATCH`, default the CLI's), 5 s after. Beside the reads, [`WRITERS`] refresh
+//! chains each rotate their refresh token [`WRITES_PER_CHAIN`] times a second, so the server
+//! writes while the cleanup runs and has to get the write lock between its batches. Prints
+//! p50/p99/max per phase (reads and refresh grants apart) and per 5 s during the cleanup, the
+//! cleanup's wall time, and fails (exit 1) when a p99 during the cleanup is 50 ms or more, or
+//! any request fails.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -20,6 +23,8 @@ use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mcp_oauth::client::{self, ClientAuth, PkcePair, TokenResponse};
+use mcp_oauth::oauth::grants::{self, Approval, Lifetimes};
 use mcp_oauth::oauth::scope::ScopeSet;
 use mcp_oauth::secret::{self, Kind};
 use mcp_oauth::storage::clients::{self, AuthMethod, NewClient, Registration};
@@ -29,6 +34,9 @@ use serde_json::json;
 use support::{ms, percentile, ServerProcess};
 
 const LIVE_TOKENS: usize = 64;
+/// Refresh chains, each a writer following its own rotation.
+const WRITERS: usize = 4;
+const WRITES_PER_CHAIN: u64 = 10;
 const P99_BUDGET: Duration = Duration::from_millis(50);
 
 /// One answered request: when it was sent (since the start), how long it took, whether it was 200.
@@ -59,7 +67,9 @@ async fn main() -> ExitCode {
     );
 
     let server = ServerProcess::start(&db, port, &dir.path().join("serve.log")).await;
+    let chains = refresh_chains(&db, &server.issuer, &resource).await;
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
+    let writes: Arc<Mutex<Vec<Sample>>> = Arc::default();
     let started = Instant::now();
     let load = tokio::spawn(drive(
         server.issuer.clone(),
@@ -68,6 +78,10 @@ async fn main() -> ExitCode {
         started,
         samples.clone(),
     ));
+    let writers: Vec<_> = chains
+        .into_iter()
+        .map(|rt| tokio::spawn(rotate(server.issuer.clone(), rt, started, writes.clone())))
+        .collect();
 
     tokio::time::sleep(Duration::from_secs(15)).await;
     let cleanup_from = started.elapsed();
@@ -86,6 +100,10 @@ async fn main() -> ExitCode {
     tokio::time::sleep(Duration::from_secs(5)).await;
     load.abort();
     let _ = load.await;
+    for w in writers {
+        w.abort();
+        let _ = w.await;
+    }
     let rss = server.rss_kib();
     server.stop();
 
@@ -98,16 +116,22 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let samples = samples.lock().unwrap().clone();
-    let phase = |from: Duration, to: Duration| -> Vec<Sample> {
+    let writes = writes.lock().unwrap().clone();
+    let window = |samples: &[Sample], from: Duration, to: Duration| -> Vec<Sample> {
         samples
             .iter()
             .copied()
             .filter(|s| s.sent >= from && s.sent < to)
             .collect()
     };
-    let before = phase(Duration::from_secs(2), cleanup_from); // the first seconds warm caches
+    let phase = |from: Duration, to: Duration| window(&samples, from, to);
+    let warm = Duration::from_secs(2); // the first seconds warm caches
+    let before = phase(warm, cleanup_from);
     let during = phase(cleanup_from, cleanup_to);
     let after = phase(cleanup_to, Duration::MAX);
+    let w_before = window(&writes, warm, cleanup_from);
+    let w_during = window(&writes, cleanup_from, cleanup_to);
+    let w_after = window(&writes, cleanup_to, Duration::MAX);
     println!(
         "cleanup: {rows} rows in {:.1} s wall ({:.0} rows/s), batch size {}; serving {rate} tools/list per second; server RSS at the end {} MiB",
         cleanup_wall.as_secs_f64(),
@@ -116,28 +140,35 @@ async fn main() -> ExitCode {
         rss / 1024
     );
     println!(
-        "{:<8} {:>8} {:>7} {:>8} {:>8} {:>8}",
+        "{:<17} {:>8} {:>7} {:>8} {:>8} {:>8}",
         "phase", "requests", "failed", "p50 ms", "p99 ms", "max ms"
     );
     let mut failed_total = 0;
     let mut p99_during = Duration::ZERO;
-    for (name, s) in [("before", &before), ("during", &during), ("after", &after)] {
+    for (name, s) in [
+        ("before  tools/list", &before),
+        ("during  tools/list", &during),
+        ("after   tools/list", &after),
+        ("before  refresh", &w_before),
+        ("during  refresh", &w_during),
+        ("after   refresh", &w_after),
+    ] {
         let failed = s.iter().filter(|s| !s.ok).count();
         failed_total += failed;
         let mut took: Vec<Duration> = s.iter().map(|s| s.took).collect();
         let p99 = percentile(&mut took, 0.99);
-        if name == "during" {
-            p99_during = p99;
+        if name.starts_with("during") {
+            p99_during = p99_during.max(p99);
         }
         println!(
-            "{name:<8} {:>8} {failed:>7} {:>8.2} {:>8.2} {:>8.2}",
+            "{name:<17} {:>8} {failed:>7} {:>8.2} {:>8.2} {:>8.2}",
             s.len(),
             ms(percentile(&mut took, 0.50)),
             ms(p99),
             ms(took.last().copied().unwrap_or_default())
         );
     }
-    println!("during the cleanup, per 5 s: p99 ms / max ms");
+    println!("during the cleanup, per 5 s, tools/list: p99 ms / max ms");
     let mut line = String::new();
     let mut t = cleanup_from;
     while t < cleanup_to {
@@ -213,6 +244,86 @@ async fn drive(
     }
 }
 
+/// One refresh chain: rotates its refresh token every 1/[`WRITES_PER_CHAIN`] s (closed loop:
+/// each grant needs the token the last one returned).
+async fn rotate(
+    issuer: String,
+    mut refresh_token: String,
+    started: Instant,
+    samples: Arc<Mutex<Vec<Sample>>>,
+) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let auth = ClientAuth::Public("mcp_oauth_bench".into());
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / WRITES_PER_CHAIN));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let sent = started.elapsed();
+        let t = Instant::now();
+        let next = match client::refresh(&http, &issuer, &auth, &refresh_token).await {
+            Ok(r) if r.status() == 200 => r.json::<TokenResponse>().await.ok().and_then(|t| t.refresh_token),
+            _ => None,
+        };
+        samples.lock().unwrap().push(Sample {
+            sent,
+            took: t.elapsed(),
+            ok: next.is_some(),
+        });
+        match next {
+            Some(rt) => refresh_token = rt,
+            None => return, // the chain is broken; the failure is counted
+        }
+    }
+}
+
+/// [`WRITERS`] refresh tokens, each from a real code exchange with the running server.
+async fn refresh_chains(db: &std::path::Path, issuer: &str, resource: &str) -> Vec<String> {
+    let store = Store::open(&DatabaseTarget::Local(db.to_path_buf()))
+        .await
+        .expect("open");
+    let http = reqwest::Client::new();
+    let auth = ClientAuth::Public("mcp_oauth_bench".into());
+    let lifetimes = Lifetimes {
+        code: 3600,
+        access: 3600,
+        refresh: 86400,
+        refresh_grace: 60,
+    };
+    let mut chains = Vec::new();
+    for _ in 0..WRITERS {
+        let pkce = PkcePair::generate();
+        let code = grants::issue_code(
+            &store,
+            &Approval {
+                client_id: "mcp_oauth_bench",
+                user_id: "usr_writer",
+                redirect_uri: REDIRECT,
+                scope: &ScopeSet::all(),
+                resource,
+                code_challenge: Some(&pkce.challenge),
+            },
+            &lifetimes,
+            mcp_oauth::clock::now(),
+        )
+        .await
+        .expect("issue a code");
+        let t: TokenResponse =
+            client::exchange_code(&http, issuer, &auth, &code, REDIRECT, Some(&pkce.verifier))
+                .await
+                .expect("code exchange")
+                .json()
+                .await
+                .expect("token response");
+        chains.push(t.refresh_token.expect("a refresh token"));
+    }
+    chains
+}
+
+const REDIRECT: &str = "http://127.0.0.1/callback";
+
 /// The rows of `bench/cleanup.sh` (half access, half refresh tokens, all expired a day or more
 /// ago), plus live access tokens for the load. Returns the live tokens.
 async fn seed(db: &std::path::Path, rows: u64, resource: &str) -> Vec<String> {
@@ -226,7 +337,7 @@ async fn seed(db: &std::path::Path, rows: u64, resource: &str) -> Vec<String> {
             client_id: "mcp_oauth_bench".into(),
             client_name: "bench".into(),
             secret_hash: None,
-            redirect_uris: vec!["http://127.0.0.1/callback".into()],
+            redirect_uris: vec![REDIRECT.into()],
             scopes: ScopeSet::all(),
             auth_method: AuthMethod::None,
             user_id: None,

@@ -501,7 +501,10 @@ async fn each_batch_is_its_own_transaction_of_at_most_batch_size_rows() {
     })
     .await
     .unwrap();
-    assert_eq!(batches, [1_000, 1_000, 500, 0]);
+    // Sizes follow the time each batch takes; never above the maximum, and all rows counted.
+    assert!(batches.iter().all(|&n| n <= 1_000), "{batches:?}");
+    assert_eq!(batches.iter().sum::<u64>(), 2_500);
+    assert_eq!(batches.last(), Some(&0));
     assert_eq!(report.table_total(AT), 2_500);
     assert_eq!(seed::count(&store, AT, "1").await, 700);
 }
@@ -637,4 +640,54 @@ async fn survivors_of_clients(store: &Store) -> Vec<String> {
         out.push(r.get::<String>(0).unwrap());
     }
     out
+}
+
+#[tokio::test]
+async fn cleanup_killed_mid_run_leaves_a_consistent_database_and_a_rerun_finishes() {
+    let db = Db::migrated();
+    let store = db.store().await;
+    let now = seed::now();
+    seed::client(&store, "mcp_oauth_bulk", "usr_bulk").await;
+    seed::bulk_tokens(&store, AT, 40_000, "mcp_oauth_bulk", now - DAY, None).await;
+    seed::bulk_tokens(&store, RT, 20_000, "mcp_oauth_bulk", now - DAY, None).await;
+    seed::bulk_tokens(&store, AT, 1_000, "mcp_oauth_bulk", now + HOUR, None).await;
+    seed::bulk_tokens(&store, RT, 500, "mcp_oauth_bulk", now + DAY, None).await;
+
+    // Small batches, so that the run is still going when some of them have committed.
+    let mut child = db
+        .cmd()
+        .args(["token", "cleanup", "--batch-size", "100"])
+        .command()
+        .spawn()
+        .expect("start token cleanup");
+    while seed::count(&store, AT, "1").await == 41_000 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "cleanup ended before a batch was seen"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
+    assert!(!child.wait().unwrap().success());
+
+    let conn = store.connection().await.unwrap();
+    let mut rows = conn.query("PRAGMA integrity_check", ()).await.unwrap();
+    let check: String = rows.next().await.unwrap().unwrap().get(0).unwrap();
+    assert_eq!(check, "ok");
+    drop(rows);
+    drop(conn);
+    let access_left = seed::count(&store, AT, "1").await;
+    assert!(
+        access_left < 41_000 && access_left > 1_000,
+        "{access_left} access rows left"
+    );
+    assert_eq!(seed::count(&store, AT, "expires_at > unixepoch()").await, 1_000);
+    assert_eq!(seed::count(&store, RT, "expires_at > unixepoch()").await, 500);
+
+    let expired_left = access_left - 1_000 + seed::count(&store, RT, "1").await - 500;
+    let v = db.cmd().args(["--json", "token", "cleanup"]).run().json();
+    assert_eq!(v["total"], expired_left);
+    assert_eq!(seed::count(&store, AT, "1").await, 1_000);
+    assert_eq!(seed::count(&store, RT, "1").await, 500);
+    assert_eq!(seed::count(&store, AT, "expires_at > unixepoch()").await, 1_000);
 }

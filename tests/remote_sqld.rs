@@ -537,3 +537,175 @@ async fn verify_passes_against_an_instance_on_sqld_and_leaves_it_as_found() {
                 + (SELECT count(*) FROM oauth_refresh_tokens WHERE revoked_at IS NULL)";
     assert_eq!(t.count(live).await, 0, "verify left live tokens behind");
 }
+
+/// A loopback TCP proxy in front of sqld that counts the HTTP requests passing through it:
+/// each Hrana request is one `POST`, so this is the round trips a piece of work takes.
+struct CountingProxy {
+    addr: std::net::SocketAddr,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountingProxy {
+    async fn start(upstream: std::net::SocketAddr) -> CountingProxy {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    let Ok(outbound) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (mut in_read, mut in_write) = inbound.into_split();
+                    let (mut out_read, mut out_write) = outbound.into_split();
+                    let upward = async move {
+                        // The tail of the last chunk, so a request line split over two reads counts.
+                        let mut carry: Vec<u8> = Vec::new();
+                        let mut buf = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match in_read.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            carry.extend_from_slice(&buf[..n]);
+                            let posts = carry.windows(6).filter(|w| w == b"POST /").count();
+                            counted.fetch_add(posts, Ordering::SeqCst);
+                            let keep = carry.len().min(5);
+                            carry.drain(..carry.len() - keep);
+                            if out_write.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    let downward = async move {
+                        let _ = tokio::io::copy(&mut out_read, &mut in_write).await;
+                    };
+                    tokio::join!(upward, downward);
+                });
+            }
+        });
+        CountingProxy { addr, requests }
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqld_the_code_exchange_and_the_refresh_grant_take_two_round_trips_each() {
+    use mcp_oauth::oauth::grants::{self, Approval, CodeExchange, Lifetimes, RefreshRequest};
+    use mcp_oauth::oauth::scope::ScopeSet;
+    use mcp_oauth::storage::clients::{self, AuthMethod, NewClient, Registration};
+    use mcp_oauth::storage::DatabaseTarget;
+
+    let Some(sqld) = Sqld::start() else { return };
+    let direct = sqld.migrated_store().await;
+    clients::insert(
+        &direct,
+        &NewClient {
+            client_id: "mcp_oauth_rtt".into(),
+            client_name: "rtt".into(),
+            secret_hash: None,
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: ScopeSet::all(),
+            auth_method: AuthMethod::None,
+            user_id: None,
+            registration: Registration::Cli,
+            created_at: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let client = clients::find(&direct, "mcp_oauth_rtt").await.unwrap().unwrap();
+    let lifetimes = Lifetimes {
+        code: 600,
+        access: 3600,
+        refresh: 86400,
+        refresh_grace: 60,
+    };
+    let pkce = client::PkcePair::generate();
+    let now = mcp_oauth::clock::now();
+    let code = grants::issue_code(
+        &direct,
+        &Approval {
+            client_id: "mcp_oauth_rtt",
+            user_id: "usr_rtt",
+            redirect_uri: REDIRECT,
+            scope: &ScopeSet::all(),
+            resource: "https://mcp.example/api/mcp",
+            code_challenge: Some(&pkce.challenge),
+        },
+        &lifetimes,
+        now,
+    )
+    .await
+    .unwrap();
+
+    let proxy = CountingProxy::start(sqld.addr).await;
+    let via_proxy = Store::open(&DatabaseTarget::Remote {
+        url: format!("http://{}", proxy.addr),
+        auth_token: None,
+    })
+    .await
+    .unwrap();
+    let before = proxy.requests();
+    let issued = grants::exchange_code(
+        &via_proxy,
+        &client,
+        &CodeExchange {
+            code: &code,
+            redirect_uri: Some(REDIRECT),
+            code_verifier: Some(&pkce.verifier),
+            resource: None,
+        },
+        &lifetimes,
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(proxy.requests() - before, 2, "code exchange");
+
+    let before = proxy.requests();
+    let rotated = grants::refresh(
+        &via_proxy,
+        &client,
+        &RefreshRequest {
+            refresh_token: &issued.refresh_token,
+            ..Default::default()
+        },
+        &lifetimes,
+        now + 1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(proxy.requests() - before, 2, "refresh grant");
+
+    // Both committed whole: the code used, two pairs stored, the first refresh token rotated.
+    let conn = direct.connection().await.unwrap();
+    let count = |sql: &'static str| {
+        let conn = &conn;
+        async move { mcp_oauth::storage::scalar_i64(conn, sql, ()).await.unwrap() }
+    };
+    assert_eq!(
+        count("SELECT count(*) FROM oauth_authorization_codes WHERE used_at IS NOT NULL").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM oauth_access_tokens WHERE user_id = 'usr_rtt'").await,
+        2
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM oauth_refresh_tokens WHERE user_id = 'usr_rtt'").await,
+        2
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM oauth_refresh_tokens WHERE rotated_at IS NOT NULL").await,
+        1
+    );
+    assert_ne!(rotated.refresh_token, issued.refresh_token);
+}

@@ -154,8 +154,8 @@ pub async fn exchange_code(
         ));
     };
     let digest = secret::digest(request.code);
-    let tx = store.begin_write().await?;
-    let Some(code) = grants::claim_code(&tx, &digest, now).await? else {
+    let (tx, claimed) = grants::begin_claim_code(store, &digest, now).await?;
+    let Some(code) = claimed else {
         return match grants::find_code(&tx, &digest).await? {
             Some(used) => {
                 // Replay: the code was redeemed before. Revoke the family in this transaction.
@@ -175,22 +175,17 @@ pub async fn exchange_code(
     };
     check_code(&code, client, redirect_uri, request, now)?;
     let scope = ScopeSet::parse_lenient(&code.scope);
-    let issued = issue_pair(
-        &tx,
-        &Family {
-            grant_id: &code.grant_id,
-            client_id: &client.client_id,
-            user_id: &code.user_id,
-            resource: &code.resource,
-        },
-        &scope,
-        &scope,
-        lifetimes,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(issued)
+    let pair = Pair {
+        access_token: secret::generate(Kind::AccessToken),
+        refresh_token: secret::generate(Kind::RefreshToken),
+    };
+    let family = Family {
+        grant_id: &code.grant_id,
+        client_id: &client.client_id,
+        user_id: &code.user_id,
+        resource: &code.resource,
+    };
+    commit_new_pair(tx, &family, pair, &scope, &scope, lifetimes, now).await
 }
 
 fn check_code(
@@ -297,9 +292,8 @@ pub async fn refresh(
     let digest = secret::digest(presented);
     let drawn_nonce = secret::nonce(SUCCESSOR_NONCE_BYTES);
     let drawn_successor = successor_refresh_token(presented, &drawn_nonce);
-    let tx = store.begin_write().await?;
-    let rotated = grants::rotate_refresh_token(
-        &tx,
+    let (tx, rotated) = grants::begin_rotation(
+        store,
         &digest,
         &client.client_id,
         &secret::digest(&drawn_successor),
@@ -307,10 +301,12 @@ pub async fn refresh(
         now,
     )
     .await?;
-    let (record, nonce) = match rotated {
-        Some(record) => (record, drawn_nonce),
+    // Whether the successor pair is new (this request rotated the token) or was issued by the
+    // request that did (a replay inside the grace).
+    let (record, nonce, fresh) = match rotated {
+        Some(record) => (record, drawn_nonce, true),
         None => match judge_reuse(&tx, presented, &digest, client, lifetimes, now).await? {
-            Reuse::WithinGrace { record, nonce } => (*record, nonce),
+            Reuse::WithinGrace { record, nonce } => (*record, nonce, false),
             Reuse::Invalid => {
                 return Err(OAuthError::invalid_grant(
                     "the refresh token is invalid, expired or revoked",
@@ -342,21 +338,16 @@ pub async fn refresh(
         refresh_token: successor_refresh_token(presented, &nonce),
         access_token: successor_access_token(presented, &nonce, &access_scope),
     };
-    let issued = store_pair(
-        &tx,
-        &Family {
-            grant_id: &record.grant_id,
-            client_id: &client.client_id,
-            user_id: &record.user_id,
-            resource: &record.resource,
-        },
-        pair,
-        &access_scope,
-        &family_scope,
-        lifetimes,
-        now,
-    )
-    .await?;
+    let family = Family {
+        grant_id: &record.grant_id,
+        client_id: &client.client_id,
+        user_id: &record.user_id,
+        resource: &record.resource,
+    };
+    if fresh {
+        return commit_new_pair(tx, &family, pair, &access_scope, &family_scope, lifetimes, now).await;
+    }
+    let issued = store_pair(&tx, &family, pair, &access_scope, &family_scope, lifetimes, now).await?;
     tx.commit().await?;
     Ok(issued)
 }
@@ -476,19 +467,48 @@ struct Pair {
 }
 
 /// A fresh random pair for a new family (code exchange).
-async fn issue_pair(
-    tx: &WriteTx,
+/// Stores a pair no request has issued before (drawn now, or derived from a nonce drawn now)
+/// and commits: the two inserts go with the `COMMIT` (one round trip on a remote database,
+/// [`WriteTx::commit_with`]). Their digests are new, so there is nothing to look up first.
+async fn commit_new_pair(
+    tx: WriteTx,
     family: &Family<'_>,
+    pair: Pair,
     access_scope: &ScopeSet,
     refresh_scope: &ScopeSet,
     lifetimes: &Lifetimes,
     now: i64,
 ) -> Result<IssuedTokens, OAuthError> {
-    let pair = Pair {
-        access_token: secret::generate(Kind::AccessToken),
-        refresh_token: secret::generate(Kind::RefreshToken),
-    };
-    store_pair(tx, family, pair, access_scope, refresh_scope, lifetimes, now).await
+    let refresh_hash = secret::digest(&pair.refresh_token);
+    let refresh = grants::insert_refresh_token_statement(&NewRefreshToken {
+        token_hash: refresh_hash.clone(),
+        grant_id: family.grant_id.to_string(),
+        client_id: family.client_id.to_string(),
+        user_id: family.user_id.to_string(),
+        scope: refresh_scope.to_string(),
+        resource: family.resource.to_string(),
+        created_at: now,
+        expires_at: now + lifetimes.refresh,
+    });
+    let access = tokens::insert_access_token_statement(&NewAccessToken {
+        token_hash: secret::digest(&pair.access_token),
+        grant_id: family.grant_id.to_string(),
+        client_id: family.client_id.to_string(),
+        user_id: family.user_id.to_string(),
+        scope: access_scope.to_string(),
+        resource: family.resource.to_string(),
+        refresh_token_hash: Some(refresh_hash),
+        created_at: now,
+        expires_at: now + lifetimes.access,
+    });
+    tx.commit_with(&[refresh, access]).await?;
+    Ok(IssuedTokens {
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        expires_in: lifetimes.access,
+        scope: access_scope.clone(),
+        grant_id: family.grant_id.to_string(),
+    })
 }
 
 /// Stores `pair` unless it is already stored, and answers with it. A derived pair met again

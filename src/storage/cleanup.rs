@@ -16,10 +16,16 @@
 //!   led to an authorization is only stored bytes. Clients registered with the CLI, and any
 //!   client that ever got a code, are never deleted here.
 //!
-//! Each batch is its own short write transaction, so a `serve` sharing the database waits for
-//! one batch at most, never for the whole cleanup. Batches walk an index in order with a
+//! Each batch is its own write transaction, so a `serve` sharing the database waits for one
+//! batch at most, never for the whole cleanup. Batches walk an index in order with a
 //! cursor, so rows kept on purpose (revoked within the retention) are stepped over once, not
 //! rescanned by every batch.
+//!
+//! How big a batch is follows who else writes ([`Pace`]): batches of about [`SHARED_HOLD`]
+//! while another process commits between them, of about [`ALONE_HOLD`] once nobody has for
+//! [`QUIET`]. Between batches the lock is left free for a tenth of the batch's time (2 to
+//! 20 ms), which is enough for a waiting `serve` (its writers retry every millisecond) to take
+//! it, at a tenth of the time rather than a fixed share.
 
 use std::time::{Duration, Instant};
 
@@ -59,7 +65,7 @@ pub struct Target {
     pub table: &'static str,
     /// A short word for the summary: `expired`, `revoked`, …
     pub reason: &'static str,
-    /// The primary key (the token tables are WITHOUT ROWID, so there is no rowid to batch on).
+    /// The primary key (or unique key) a batch's rows are named by.
     key: &'static str,
     /// The indexed column the batches walk in order.
     order: &'static str,
@@ -257,6 +263,78 @@ pub async fn unused_clients(store: &Store, policy: &Policy, limit: u64) -> Resul
     .await
 }
 
+/// How long a batch may hold the write lock while another process writes to the database too
+/// (a `serve`): a request that needs the lock waits for one batch at most.
+pub const SHARED_HOLD: Duration = Duration::from_millis(10);
+/// How long a batch may hold the write lock while nobody else has written for [`QUIET`]:
+/// bigger batches, fewer commits, and each page of an index rewritten fewer times.
+pub const ALONE_HOLD: Duration = Duration::from_millis(200);
+/// No other writer seen for this long: back to [`ALONE_HOLD`].
+pub const QUIET: Duration = Duration::from_secs(2);
+/// The first batch's size (at most the caller's), before the batches have been timed.
+const FIRST_BATCH: u64 = 1_000;
+/// Between batches the lock is left free for a tenth of the time the batch held it, within
+/// these bounds: longer than the millisecond a waiting writer sleeps between tries (see
+/// `storage::writer`), so that it gets in; it is also how its commit becomes visible to
+/// [`Pace`].
+const YIELD_MIN: Duration = Duration::from_millis(2);
+const YIELD_MAX: Duration = Duration::from_millis(20);
+/// The cleanup connection's page cache, in KiB (SQLite's default is 2 MiB). A batch touches
+/// pages all over the digest and user indexes; kept in memory, the next batch finds them there
+/// instead of reading them again through a system call each.
+const CACHE_KIB: u64 = 64 * 1024;
+
+/// Batch sizes that follow the time each batch held the write lock.
+///
+/// Another process cannot say it is waiting for the lock, but a writer that was let in
+/// between two batches leaves its commit behind, and `PRAGMA data_version` (which changes when
+/// another connection commits) shows it. While that happens batches aim at [`SHARED_HOLD`];
+/// after [`QUIET`] without it, at [`ALONE_HOLD`]. The size is scaled by target / measured
+/// time, at most doubling per batch, never above the caller's maximum.
+struct Pace {
+    max: u64,
+    rows: u64,
+    data_version: Option<i64>,
+    last_other_writer: Option<Instant>,
+}
+
+impl Pace {
+    fn new(max: u64) -> Pace {
+        Pace {
+            max,
+            rows: max.min(FIRST_BATCH),
+            data_version: None,
+            last_other_writer: None,
+        }
+    }
+
+    /// Notes the `data_version` seen at the start of a batch.
+    fn saw_data_version(&mut self, version: i64) {
+        if self.data_version.is_some_and(|v| v != version) {
+            self.last_other_writer = Some(Instant::now());
+        }
+        self.data_version = Some(version);
+    }
+
+    fn target(&self) -> Duration {
+        match self.last_other_writer {
+            Some(at) if at.elapsed() < QUIET => SHARED_HOLD,
+            _ => ALONE_HOLD,
+        }
+    }
+
+    /// Sizes the next batch from how long `deleted` rows held the lock.
+    fn batch_took(&mut self, deleted: u64, held: Duration) {
+        if deleted < self.rows {
+            return; // a short last batch says little about the rate
+        }
+        let target = self.target().as_secs_f64();
+        let held = held.as_secs_f64().max(1e-4);
+        let scaled = (self.rows as f64 * target / held) as u64;
+        self.rows = scaled.clamp(1, self.rows.saturating_mul(2)).min(self.max);
+    }
+}
+
 /// Deletes up to `limit` rows of `target` whose order column is at least `cursor`, in one
 /// transaction. Returns how many it deleted and the cursor for the next batch.
 async fn delete_batch(
@@ -264,13 +342,18 @@ async fn delete_batch(
     target: &Target,
     policy: &Policy,
     cursor: i64,
-    limit: u64,
+    pace: &mut Pace,
 ) -> Result<(u64, i64)> {
     let Target {
         table, key, order, ..
     } = target;
     let condition = target.condition(policy);
+    let limit = pace.rows;
     let tx = store.begin_write().await?;
+    let started = Instant::now();
+    tx.execute(&format!("PRAGMA cache_size = -{CACHE_KIB}"), ())
+        .await?;
+    pace.saw_data_version(scalar_i64(&tx, "PRAGMA data_version", ()).await?);
     // The largest order value in this batch is where the next one starts: rows before it that
     // the condition skipped are never looked at again.
     let next_cursor = first(
@@ -299,45 +382,42 @@ async fn delete_batch(
         )
         .await?;
     tx.commit().await?;
+    pace.batch_took(deleted, started.elapsed());
     Ok((deleted, next_cursor))
 }
 
-/// Deletes every dead row, `batch_size` rows per transaction, calling `on_batch` after each
-/// batch with the target and the rows it deleted. Returns what was deleted.
+/// Deletes every dead row, at most `batch_size` rows per transaction (fewer while another
+/// process writes, see [`Pace`]), calling `on_batch` after each batch with the target and the
+/// rows it deleted. Returns what was deleted.
+///
+/// Each batch commits on its own, so an interrupted run leaves every batch before the
+/// interruption deleted and nothing half-done; running it again finishes the work. The
+/// connection that writes keeps a larger page cache ([`CACHE_KIB`]) for the rest of the process.
 pub async fn run(
     store: &Store,
     policy: &Policy,
     batch_size: u64,
     mut on_batch: impl FnMut(&Target, u64),
 ) -> Result<Report> {
-    let batch_size = batch_size.max(1);
+    let mut pace = Pace::new(batch_size.max(1));
     let mut counts = Vec::with_capacity(TARGETS.len());
     for target in TARGETS {
         let mut total = 0;
         let mut cursor = i64::MIN;
         loop {
             let started = Instant::now();
-            let (deleted, next) = delete_batch(store, target, policy, cursor, batch_size).await?;
+            let (deleted, next) = delete_batch(store, target, policy, cursor, &mut pace).await?;
             total += deleted;
             on_batch(target, deleted);
             if deleted == 0 {
                 break;
             }
             cursor = next;
-            breathe(started.elapsed()).await;
+            tokio::time::sleep((started.elapsed() / 10).clamp(YIELD_MIN, YIELD_MAX)).await;
         }
         counts.push((*target, total));
     }
     Ok(Report { counts })
-}
-
-/// Between batches, leave the write lock free for as long as the batch held it (up to 50 ms).
-/// A `serve` in another process waiting on the lock polls with growing sleeps (SQLite's busy
-/// handler); were the next batch to start at once, it could keep missing the gap until its
-/// busy timeout ran out. A 50% duty cycle costs cleanup time, which cron has plenty of.
-async fn breathe(batch_took: Duration) {
-    let pause = batch_took.clamp(Duration::from_millis(1), Duration::from_millis(50));
-    tokio::time::sleep(pause).await;
 }
 
 /// The last finished run of a maintenance task.

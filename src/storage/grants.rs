@@ -7,7 +7,7 @@
 //! the row come back.
 
 use super::revocation::Revoked;
-use super::{collect, first, scalar_i64, Conn, Result, Store};
+use super::{collect, first, scalar_i64, Conn, Result, Store, WriteTx};
 
 /// An authorization code about to be stored (its digest, never the code).
 #[derive(Debug, Clone)]
@@ -83,21 +83,25 @@ fn decode_code(r: &libsql::Row) -> Result<CodeRecord> {
     })
 }
 
-/// Marks the code used and returns it — or `None` when it does not exist or another
-/// redemption already claimed it. The single statement is the whole race.
-pub async fn claim_code(conn: &Conn, digest: &[u8], now: i64) -> Result<Option<CodeRecord>> {
-    let claim = conn
-        .cached(concat!(
-            "UPDATE oauth_authorization_codes SET used_at = ?2 \
-             WHERE code_hash = ?1 AND used_at IS NULL RETURNING ",
-            code_columns!()
-        ))
-        .await?;
-    first(
-        claim.query(libsql::params![digest.to_vec(), now]).await?,
-        decode_code,
-    )
-    .await
+/// Begins the code exchange's write transaction by marking the code used, and returns it —
+/// or `None` when it does not exist or another redemption already claimed it. The single
+/// statement is the whole race. On a remote database the `BEGIN` goes with it (one round trip).
+pub async fn begin_claim_code(
+    store: &Store,
+    digest: &[u8],
+    now: i64,
+) -> Result<(WriteTx, Option<CodeRecord>)> {
+    store
+        .begin_write_with(
+            concat!(
+                "UPDATE oauth_authorization_codes SET used_at = ?2 \
+                 WHERE code_hash = ?1 AND used_at IS NULL RETURNING ",
+                code_columns!()
+            ),
+            vec![digest.to_vec().into(), now.into()],
+            decode_code,
+        )
+        .await
 }
 
 /// The code with this digest, used or not.
@@ -129,26 +133,30 @@ pub struct NewRefreshToken {
 /// inserted. A successor derived by an earlier rotation (`oauth::grants`) is "already issued",
 /// never a constraint error.
 pub async fn insert_refresh_token(conn: &Conn, t: &NewRefreshToken) -> Result<bool> {
-    let insert = conn
-        .cached(
-            "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
-             created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (token_hash) DO NOTHING",
-        )
-        .await?;
-    let inserted = insert
-        .execute(libsql::params![
-            t.token_hash.clone(),
-            t.grant_id.as_str(),
-            t.client_id.as_str(),
-            t.user_id.as_str(),
-            t.scope.as_str(),
-            t.resource.as_str(),
-            t.created_at,
-            t.expires_at,
-        ])
-        .await?;
+    let (sql, params) = insert_refresh_token_statement(t);
+    let insert = conn.cached(sql).await?;
+    let inserted = insert.execute(libsql::params::Params::Positional(params)).await?;
     Ok(inserted == 1)
+}
+
+/// The statement [`insert_refresh_token`] runs, with its values: for
+/// [`super::WriteTx::commit_with`].
+pub fn insert_refresh_token_statement(t: &NewRefreshToken) -> (&'static str, Vec<libsql::Value>) {
+    (
+        "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
+         created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         ON CONFLICT (token_hash) DO NOTHING",
+        vec![
+            t.token_hash.clone().into(),
+            t.grant_id.clone().into(),
+            t.client_id.clone().into(),
+            t.user_id.clone().into(),
+            t.scope.clone().into(),
+            t.resource.clone().into(),
+            t.created_at.into(),
+            t.expires_at.into(),
+        ],
+    )
 }
 
 /// One row of `oauth_refresh_tokens`.
@@ -190,37 +198,38 @@ fn decode_refresh(r: &libsql::Row) -> Result<RefreshTokenRecord> {
     })
 }
 
-/// The rotation itself, in one statement: a live, unrotated refresh token of `client_id` is
-/// marked rotated, pointed at `successor` and given the `nonce` its successor was derived with,
-/// and returned. `None` means the token is not a live head of this client (unknown, rotated,
-/// revoked, expired or another client's); the caller then looks at it with
-/// [`find_refresh_token`] to decide why.
-pub async fn rotate_refresh_token(
-    conn: &Conn,
+/// Begins the refresh grant's write transaction with the rotation itself, one statement: a
+/// live, unrotated refresh token of `client_id` is marked rotated, pointed at `successor` and
+/// given the `nonce` its successor was derived with, and returned. `None` means the token is
+/// not a live head of this client (unknown, rotated, revoked, expired or another client's);
+/// the caller then looks at it with [`find_refresh_token`] in the same transaction to decide
+/// why. On a remote database the `BEGIN` goes with it (one round trip).
+pub async fn begin_rotation(
+    store: &Store,
     digest: &[u8],
     client_id: &str,
     successor: &[u8],
     nonce: &[u8],
     now: i64,
-) -> Result<Option<RefreshTokenRecord>> {
-    let rotate = conn
-        .cached(concat!(
-            "UPDATE oauth_refresh_tokens SET rotated_at = ?4, replaced_by = ?3, successor_nonce = ?5 \
-             WHERE token_hash = ?1 AND client_id = ?2 AND rotated_at IS NULL \
-             AND revoked_at IS NULL AND expires_at > ?4 RETURNING ",
-            refresh_columns!()
-        ))
-        .await?;
-    let rows = rotate
-        .query(libsql::params![
-            digest.to_vec(),
-            client_id,
-            successor.to_vec(),
-            now,
-            nonce.to_vec()
-        ])
-        .await?;
-    first(rows, decode_refresh).await
+) -> Result<(WriteTx, Option<RefreshTokenRecord>)> {
+    store
+        .begin_write_with(
+            concat!(
+                "UPDATE oauth_refresh_tokens SET rotated_at = ?4, replaced_by = ?3, successor_nonce = ?5 \
+                 WHERE token_hash = ?1 AND client_id = ?2 AND rotated_at IS NULL \
+                 AND revoked_at IS NULL AND expires_at > ?4 RETURNING ",
+                refresh_columns!()
+            ),
+            vec![
+                digest.to_vec().into(),
+                client_id.into(),
+                successor.to_vec().into(),
+                now.into(),
+                nonce.to_vec().into(),
+            ],
+            decode_refresh,
+        )
+        .await
 }
 
 pub async fn find_refresh_token(conn: &Conn, digest: &[u8]) -> Result<Option<RefreshTokenRecord>> {

@@ -6,9 +6,10 @@
 //! Connections are pooled because a libSQL connection carries transaction state: two tasks
 //! sharing one would interleave their transactions. Writers on an embedded file are serialised
 //! in-process by an async gate before `BEGIN IMMEDIATE`, so a waiting writer parks a task rather
-//! than a runtime thread inside SQLite's busy handler; the busy timeout remains for other
-//! processes (a cron `token cleanup` beside `serve`). Writers that queue at the gate share one
-//! commit (group commit, [`writer`]).
+//! than a runtime thread inside SQLite's busy handler. The lock of another process (a cron
+//! `token cleanup` beside `serve`) is waited for on a timer too, retried every millisecond for
+//! up to the busy timeout. Writers that queue at the gate share one commit (group commit,
+//! [`writer`]).
 //!
 //! ## Durability: WAL + `synchronous = NORMAL`
 //!
@@ -65,6 +66,7 @@ pub mod events;
 pub mod file_mode;
 pub mod grants;
 pub mod graph;
+pub mod inline;
 pub mod memories;
 pub mod migrations;
 pub mod revocation;
@@ -86,7 +88,7 @@ pub use target::DatabaseTarget;
 pub use writer::{WriteCounts, WriteTx};
 
 /// How long a statement on an embedded file waits for another process's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle connections kept for reuse.
 const POOL_SIZE: usize = 16;
 /// A remote connection idle longer than this is not reused: its stream may have expired on
@@ -352,6 +354,36 @@ impl Store {
         } else {
             WriteTx::begin_remote(self).await
         }
+    }
+
+    /// Begins a write transaction and runs its first statement, returning the first row it
+    /// answers, decoded. The same as [`Store::begin_write`] and then the statement, except on a
+    /// remote database, where the `BEGIN` and the statement share one round trip: the server's
+    /// write lock is then held from this statement on, not one round trip longer. For the
+    /// conditional `UPDATE … RETURNING` that opens the hot write paths.
+    pub async fn begin_write_with<T>(
+        &self,
+        sql: &'static str,
+        params: Vec<libsql::Value>,
+        decode: impl FnOnce(&libsql::Row) -> Result<T>,
+    ) -> Result<(WriteTx, Option<T>)> {
+        if self.is_local() {
+            let tx = self.begin_write().await?;
+            let found = {
+                let statement = tx.cached(sql).await?;
+                first(
+                    statement
+                        .query(libsql::params::Params::Positional(params))
+                        .await?,
+                    decode,
+                )
+                .await?
+            };
+            return Ok((tx, found));
+        }
+        let (tx, rows) = WriteTx::begin_remote_with(self, sql, &params).await?;
+        let found = first(rows, decode).await?;
+        Ok((tx, found))
     }
 
     /// One statement as a write transaction of its own (so it queues, and shares a commit, with

@@ -73,6 +73,27 @@ pub async fn insert_access_token(conn: &Conn, t: &NewAccessToken) -> Result<()> 
     })
 }
 
+/// The plain `INSERT` of an access token, with its values, for
+/// [`super::WriteTx::commit_with`]: a drawn token never meets its digest already stored, and if
+/// it did, the constraint error rolls the transaction back.
+pub fn insert_access_token_statement(t: &NewAccessToken) -> (&'static str, Vec<libsql::Value>) {
+    (
+        "INSERT INTO oauth_access_tokens (token_hash, grant_id, client_id, user_id, scope, resource, \
+         refresh_token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        vec![
+            t.token_hash.clone().into(),
+            t.grant_id.clone().into(),
+            t.client_id.clone().into(),
+            t.user_id.clone().into(),
+            t.scope.clone().into(),
+            t.resource.clone().into(),
+            t.refresh_token_hash.clone().into(),
+            t.created_at.into(),
+            t.expires_at.into(),
+        ],
+    )
+}
+
 /// Stores an access token unless one with its digest is already stored; returns whether it
 /// inserted (a derived token issued by an earlier request is "already issued", not an error).
 pub async fn insert_access_token_if_absent(conn: &Conn, t: &NewAccessToken) -> Result<bool> {

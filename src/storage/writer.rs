@@ -150,7 +150,7 @@ impl Writer {
                 pragma_now(&conn, &format!("PRAGMA wal_autocheckpoint = {pages}"))?;
                 autocheckpoint_off = background;
             }
-            run_now(&conn, "BEGIN IMMEDIATE")?;
+            begin_immediate(&conn).await?;
             slot.batch = Some(Batch {
                 conn,
                 autocheckpoint_off,
@@ -203,20 +203,78 @@ impl WriteTx {
         })
     }
 
+    /// Begins a remote write transaction with its first statement: one round trip for the
+    /// pragma, `BEGIN IMMEDIATE` and the statement (rendered with its values, see
+    /// [`super::inline`]). Returns the transaction and the statement's rows.
+    pub(super) async fn begin_remote_with(
+        store: &Store,
+        sql: &str,
+        params: &[libsql::Value],
+    ) -> Result<(WriteTx, libsql::Rows)> {
+        let statement = super::inline::render(sql, params)?;
+        let mut conn = store.connection().await?;
+        conn.reusable = false;
+        let mut results = conn
+            .execute_batch(&format!("PRAGMA foreign_keys = ON; BEGIN IMMEDIATE; {statement}"))
+            .await?;
+        let tx = WriteTx {
+            inner: Inner::Remote(conn, store.inner.writer.counts.clone()),
+        };
+        let rows = (0..3)
+            .filter_map(|_| results.next_stmt_row())
+            .last()
+            .flatten()
+            .ok_or_else(|| StoreError::Sql("the batch returned no rows for its statement".into()))?;
+        Ok((tx, rows))
+    }
+
+    /// Runs `statements` and commits. On a remote database they go with the `COMMIT` in one
+    /// round trip (rendered with their values, see [`super::inline`]); the first that fails stops
+    /// the batch before the `COMMIT`, and the transaction is rolled back. Use it for statements
+    /// whose outcome the caller does not need beyond success.
+    pub async fn commit_with(self, statements: &[(&'static str, Vec<libsql::Value>)]) -> Result<()> {
+        if matches!(self.inner, Inner::Local { .. }) {
+            for (sql, params) in statements {
+                self.cached(sql)
+                    .await?
+                    .execute(libsql::params::Params::Positional(params.clone()))
+                    .await?;
+            }
+            return self.commit().await;
+        }
+        let mut sql = String::new();
+        for (statement, params) in statements {
+            sql.push_str(&super::inline::render(statement, params)?);
+            sql.push_str("; ");
+        }
+        sql.push_str("COMMIT");
+        self.commit_remote(&sql).await
+    }
+
+    /// Ends a remote transaction with `sql` (ending in `COMMIT`) in one round trip.
+    async fn commit_remote(mut self, sql: &str) -> Result<()> {
+        let Inner::Remote(conn, counts) = &mut self.inner else {
+            unreachable!("only called on a remote transaction");
+        };
+        let revoked = conn.take_revocation();
+        if sql == "COMMIT" {
+            conn.execute(sql, ()).await?;
+        } else {
+            conn.execute_batch(sql).await?;
+        }
+        conn.reusable = true;
+        counts.transactions.fetch_add(1, Ordering::Relaxed);
+        counts.commits.fetch_add(1, Ordering::Relaxed);
+        if revoked {
+            counts.revocations.fetch_add(1, Ordering::Release);
+        }
+        Ok(())
+    }
+
     /// Commits this transaction: returns once the batch it belongs to is committed (or failed).
     pub async fn commit(mut self) -> Result<()> {
         let outcome = match &mut self.inner {
-            Inner::Remote(conn, counts) => {
-                let revoked = conn.take_revocation();
-                conn.execute("COMMIT", ()).await?;
-                conn.reusable = true;
-                counts.transactions.fetch_add(1, Ordering::Relaxed);
-                counts.commits.fetch_add(1, Ordering::Relaxed);
-                if revoked {
-                    counts.revocations.fetch_add(1, Ordering::Release);
-                }
-                return Ok(());
-            }
+            Inner::Remote(..) => return self.commit_remote("COMMIT").await,
             Inner::Local { slot, waiting } => {
                 let mut slot = slot.take().expect("a member commits once");
                 let Some(batch) = slot.batch.as_mut() else {
@@ -326,6 +384,34 @@ fn pragma_now(conn: &Conn, sql: &str) -> Result<()> {
         Some(Err(e)) => Err(e.into()),
         None => Err(StoreError::Sql(format!("`{sql}` did not complete at once"))),
     }
+}
+
+/// How often a writer retries `BEGIN IMMEDIATE` while another process holds the write lock.
+const LOCK_POLL: Duration = Duration::from_millis(1);
+
+/// `BEGIN IMMEDIATE`, waiting for another process's write lock in steps of [`LOCK_POLL`]
+/// (up to the busy timeout) on a timer, rather than in SQLite's busy handler.
+///
+/// Two reasons. SQLite's handler sleeps inside the call, which blocks a runtime thread. And it
+/// sleeps ever longer (1, 2, 5, 10, … up to 100 ms between tries), so a writer that has waited
+/// a while wakes long after the lock was released, and a process writing in a loop (a
+/// `token cleanup`) would have to leave the lock free for as long again to be sure of letting
+/// it in. Trying every millisecond, a waiting writer takes the lock within about a millisecond
+/// of its release; `token cleanup` relies on that to yield between its batches.
+async fn begin_immediate(conn: &Conn) -> Result<()> {
+    let deadline = Instant::now() + super::BUSY_TIMEOUT;
+    conn.busy_timeout(Duration::ZERO)?;
+    let outcome = loop {
+        match run_now(conn, "BEGIN IMMEDIATE") {
+            Err(StoreError::Busy) if Instant::now() < deadline => {
+                tokio::time::sleep(LOCK_POLL).await;
+            }
+            other => break other,
+        }
+    };
+    // Inside the transaction, the usual timeout (a read may still meet a WAL being restarted).
+    conn.busy_timeout(super::BUSY_TIMEOUT)?;
+    outcome
 }
 
 /// Runs a statement that takes no parameters and returns no rows, on a local connection.
