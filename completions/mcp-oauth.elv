@@ -102,7 +102,7 @@ set edit:completion:arg-completer[mcp-oauth] = {|@words|
             cand --access-ttl 'Access token lifetime'
             cand --refresh-ttl 'Refresh token lifetime'
             cand --refresh-grace 'How long a rotated-out refresh token stays usable (concurrent refreshes from several processes); a replay inside it gets the same successor pair'
-            cand --revocation-lag 'How long a revocation made through another instance or the CLI may take to apply here: validated access tokens are trusted that long without asking the database again. Revocations through this instance apply at once. Default 2s on a remote database, 0s (ask every time) on an embedded file'
+            cand --revocation-lag 'How long a revocation made through another instance or the CLI may take to apply here: validated access tokens are trusted that long without asking the database again. Revocations through this instance apply at once. Default 2s on a remote database, 0s on an embedded file: there revocations from anywhere apply at once, and a validated token is reused only while nothing has been committed to the file since'
             cand --allowed-host 'A Host name answered besides the issuer''s and the listen address, as NAME (any port) or NAME:PORT (repeatable); other Hosts get 421 (DNS-rebinding protection)'
             cand --cimd 'Accept clients whose client_id is the https URL of a Client ID Metadata Document, fetched from public addresses only (on by default)'
             cand --cimd-allow-domain 'Fetch client metadata documents only from this domain and its subdomains (repeatable; none: any public host)'

@@ -103,6 +103,48 @@ async fn search_memories_ranks_the_better_match_first() {
 }
 
 #[tokio::test]
+async fn a_search_repeated_on_reused_prepared_statements_answers_the_same_and_sees_new_memories() {
+    // The search statement is prepared once per pooled connection and reset after each use:
+    // the same query gives the same ranked answer every time, and never an older snapshot.
+    let t = TestServer::start().await;
+    let c = t.user("alice").await;
+    let words = ["amber", "birch", "cedar", "dune", "ember", "fjord"];
+    for i in 0..30 {
+        let content = format!(
+            "{} {} {}",
+            words[i % 6],
+            words[(i * 5 + 1) % 6],
+            words[(i / 6) % 6]
+        );
+        add(&c, &content).await;
+    }
+    let queries = ["amber cedar", "fjord", "birch dune ember", "nothing-matches"];
+    let mut first = Vec::new();
+    for q in queries {
+        first.push(
+            c.call_ok("search_memories", json!({"query": q, "limit": 7}))
+                .await,
+        );
+    }
+    for _ in 0..3 {
+        for (q, expected) in queries.iter().zip(&first) {
+            let again = c
+                .call_ok("search_memories", json!({"query": q, "limit": 7}))
+                .await;
+            assert_eq!(&again, expected, "{q}");
+        }
+    }
+    assert_eq!(first[3]["memories"], json!([]));
+    let best = c
+        .call_ok("add_memory", json!({"content": "fjord fjord fjord fjord"}))
+        .await;
+    let now = c
+        .call_ok("search_memories", json!({"query": "fjord", "limit": 7}))
+        .await;
+    assert_eq!(now["memories"][0], best, "a memory added since is found at once");
+}
+
+#[tokio::test]
 async fn fts_syntax_in_a_query_cannot_cause_a_server_error() {
     let t = TestServer::start().await;
     let c = t.user("alice").await;

@@ -105,6 +105,60 @@ async fn a_revoked_token_is_refused_on_the_very_next_request() {
 }
 
 #[tokio::test]
+async fn a_token_revoked_by_the_cli_on_the_same_file_is_refused_on_the_very_next_request() {
+    // No lag on a file: validated tokens are cached only while nothing is committed to the
+    // file, by any process.
+    let t = TestServer::start().await;
+    let token = t.token("alice", ALL_SCOPES).await;
+    let c = t.client(&token);
+    for _ in 0..2 {
+        assert_eq!(c.rpc("tools/list", json!({})).await.status, 200);
+    }
+    let cache = t
+        .server
+        .state
+        .bearer_cache
+        .as_ref()
+        .expect("a file with no lag caches");
+    assert_eq!(cache.len(), 1, "the validated token is cached");
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-oauth"))
+        .arg("--database")
+        .arg(t.database_path())
+        .args(["-q", "token", "revoke", "--token", "-", "--yes"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the CLI");
+    use std::io::Write as _;
+    writeln!(cli.stdin.take().expect("stdin"), "{token}").expect("write the token");
+    assert!(cli.wait().expect("CLI exit").success());
+    let r = c.rpc("tools/list", json!({})).await;
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+}
+
+#[tokio::test]
+async fn a_token_revoked_through_this_server_is_refused_on_the_very_next_request() {
+    let t = TestServer::start().await;
+    let token = t.token("alice", ALL_SCOPES).await;
+    let c = t.client(&token);
+    for _ in 0..2 {
+        assert_eq!(c.rpc("tools/list", json!({})).await.status, 200);
+    }
+    let r = t
+        .http()
+        .post(format!("{}/api/oauth/revoke", t.issuer()))
+        .form(&[("token", token.as_str()), ("client_id", harness::CLIENT_ID)])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(r.status(), 200);
+    assert_eq!(c.rpc("tools/list", json!({})).await.status, 401);
+}
+
+#[tokio::test]
 async fn a_token_minted_for_another_resource_is_401() {
     let t = TestServer::start().await;
     let token = t
@@ -566,4 +620,118 @@ async fn bad_tool_arguments_are_a_tool_error_saying_what_was_wrong() {
     assert!(unknown.contains("unknown field `colour`"), "{unknown}");
     let not_object = c.call_err("list_memories", json!([1])).await;
     assert!(not_object.contains("must be a JSON object"), "{not_object}");
+}
+
+// ---- compression ---------------------------------------------------------------------------
+
+/// `tools/list` in the 2025 form, or the 2026-07-28 one, with `Accept-Encoding` if given:
+/// (status, headers, raw body bytes).
+async fn tools_list(
+    t: &TestServer,
+    token: &str,
+    modern: bool,
+    accept_encoding: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut req = t
+        .http()
+        .post(t.mcp_url())
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    let body = if modern {
+        req = req
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/list");
+        json!({"jsonrpc": "2.0", "id": "list-1", "method": "tools/list", "params": {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}}}})
+    } else {
+        json!({"jsonrpc": "2.0", "id": 41, "method": "tools/list", "params": {}})
+    };
+    if let Some(value) = accept_encoding {
+        req = req.header("accept-encoding", value);
+    }
+    let resp = req.body(body.to_string()).send().await.expect("request");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.bytes().await.expect("body").to_vec())
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut out)
+        .expect("a valid gzip body");
+    out
+}
+
+fn varies_on_accept_encoding(headers: &reqwest::header::HeaderMap) -> bool {
+    headers
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case("accept-encoding"))
+}
+
+#[tokio::test]
+async fn tools_list_is_gzip_when_accepted_and_decompresses_to_the_exact_uncompressed_answer() {
+    let t = TestServer::start().await;
+    let token = t.token("alice", ALL_SCOPES).await;
+    for modern in [false, true] {
+        let (status, plain_headers, plain) = tools_list(&t, &token, modern, None).await;
+        assert_eq!(status, 200);
+        assert!(plain_headers.get("content-encoding").is_none());
+        assert!(varies_on_accept_encoding(&plain_headers));
+        let listed: serde_json::Value = serde_json::from_slice(&plain).expect("JSON");
+        assert!(listed["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()));
+        for accept in ["gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8, *;q=0.1", "*"] {
+            let (status, headers, body) = tools_list(&t, &token, modern, Some(accept)).await;
+            assert_eq!(status, 200, "{accept}");
+            assert_eq!(headers["content-encoding"], "gzip", "{accept}");
+            assert_eq!(headers["content-type"], "application/json");
+            assert_eq!(headers["cache-control"], "no-store");
+            assert!(varies_on_accept_encoding(&headers), "{accept}");
+            assert_eq!(
+                headers["content-length"].to_str().unwrap(),
+                body.len().to_string()
+            );
+            assert!(
+                body.len() * 3 < plain.len(),
+                "{} of {} bytes",
+                body.len(),
+                plain.len()
+            );
+            assert_eq!(gunzip(&body), plain, "modern: {modern}, {accept}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn tools_list_is_uncompressed_when_gzip_is_refused_or_not_offered() {
+    let t = TestServer::start().await;
+    let token = t.token("alice", ALL_SCOPES).await;
+    let (_, _, plain) = tools_list(&t, &token, false, None).await;
+    for accept in ["gzip;q=0", "identity", "br, deflate", "gzip;q=0, *", "*;q=0", ""] {
+        let (status, headers, body) = tools_list(&t, &token, false, Some(accept)).await;
+        assert_eq!(status, 200, "{accept:?}");
+        assert!(headers.get("content-encoding").is_none(), "{accept:?}");
+        assert!(varies_on_accept_encoding(&headers), "{accept:?}");
+        assert_eq!(body, plain, "{accept:?}");
+    }
+}
+
+#[tokio::test]
+async fn answers_built_per_request_are_never_compressed() {
+    let t = TestServer::start().await;
+    let c = t.user("alice").await.with_header("accept-encoding", "gzip");
+    let r = c.call_ok("list_memories", json!({})).await;
+    assert!(r.is_object());
+    let reply = c.rpc("ping", json!({})).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("content-encoding").is_none());
+    assert_eq!(reply.json()["result"], json!({}));
 }

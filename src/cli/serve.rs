@@ -61,7 +61,8 @@ pub struct ServeArgs {
     /// How long a revocation made through another instance or the CLI may take to apply
     /// here: validated access tokens are trusted that long without asking the database again.
     /// Revocations through this instance apply at once. Default 2s on a remote database,
-    /// 0s (ask every time) on an embedded file.
+    /// 0s on an embedded file: there revocations from anywhere apply at once, and a validated
+    /// token is reused only while nothing has been committed to the file since.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub revocation_lag: Option<Duration>,
     /// A Host name answered besides the issuer's and the listen address, as NAME (any port) or

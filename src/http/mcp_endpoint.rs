@@ -10,6 +10,10 @@
 //! its 400s (-32020, -32022, which echo the request id), are decided there. Database failures
 //! are 503.
 //!
+//! The answers rendered once per process (`tools/list`, `server/discover`) are sent as their
+//! stored bytes, gzip-compressed when `Accept-Encoding` allows (see [`super::compression`]),
+//! with `Vary: Accept-Encoding`; every other answer is JSON built for the request.
+//!
 //! Stateless: no `Mcp-Session-Id` is issued, GET (no server-initiated stream) and DELETE (no
 //! session to end) are 405.
 
@@ -21,11 +25,12 @@ use hyper::{Method, Request, StatusCode};
 use serde_json::{json, Value};
 
 use super::body::{self, BodyError};
+use super::compression;
 use super::cors;
 use super::response::{self, HttpResponse};
 use super::state::AppState;
 use crate::clock;
-use crate::mcp::jsonrpc::{self, ErrorObject, INVALID_REQUEST};
+use crate::mcp::jsonrpc::{self, ErrorObject, Response, INVALID_REQUEST};
 use crate::mcp::{self, Header, McpOutcome, TransportHeaders};
 use crate::oauth::bearer::{BearerError, Principal};
 use crate::oauth::metadata::protected_resource_metadata_url;
@@ -64,6 +69,7 @@ async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse 
         }
     }
     let headers = transport_headers(&req);
+    let gzip = compression::accepts_gzip(body::header(&req, header::ACCEPT_ENCODING));
     let limit = state.config.max_body_bytes;
     let bytes = match body::read_limited(req.into_body(), limit).await {
         Ok(b) => b,
@@ -78,7 +84,7 @@ async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse 
         }
     };
     match mcp::handle_message(&state.store, &principal, &headers, &bytes, clock::now()).await {
-        Ok(McpOutcome::Reply(r)) => response::json_no_store(StatusCode::OK, &r),
+        Ok(McpOutcome::Reply(r)) => reply(&r, gzip),
         Ok(McpOutcome::Rejected(r)) => response::json_no_store(StatusCode::BAD_REQUEST, &r),
         Ok(McpOutcome::NotFound(r)) => response::json_no_store(StatusCode::NOT_FOUND, &r),
         Ok(McpOutcome::Accepted) => response::empty(StatusCode::ACCEPTED),
@@ -88,6 +94,27 @@ async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse 
             response::unavailable()
         }
     }
+}
+
+/// 200 with a JSON-RPC response; one whose result was rendered once per process goes out as
+/// those bytes, compressed if `gzip`.
+fn reply(r: &Response, gzip: bool) -> HttpResponse {
+    let Some((before, result, after)) = r.prerendered_parts() else {
+        return response::json_no_store(StatusCode::OK, r);
+    };
+    let body = if gzip {
+        compression::gzip_around(&before, result, after)
+    } else {
+        [before.as_slice(), result.as_bytes(), after].concat()
+    };
+    let mut resp = response::json_bytes(StatusCode::OK, body);
+    response::no_store(&mut resp);
+    let h = resp.headers_mut();
+    if gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    h.append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    resp
 }
 
 /// The headers the MCP revisions read; which of them matter is theirs to decide.

@@ -3,6 +3,7 @@
 
 pub mod authorize_endpoint;
 pub mod body;
+pub mod compression;
 pub mod config;
 pub mod connections_endpoint;
 pub mod cors;

@@ -9,7 +9,14 @@ pub type Body = Full<Bytes>;
 pub type HttpResponse = Response<Body>;
 
 pub fn json(status: StatusCode, value: &impl serde::Serialize) -> HttpResponse {
-    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    json_bytes(
+        status,
+        serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()),
+    )
+}
+
+/// JSON already serialised (or encoded: the caller sets `Content-Encoding`).
+pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> HttpResponse {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     resp.headers_mut()

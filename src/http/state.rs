@@ -32,7 +32,8 @@ pub struct AppState {
     pub secret_cache: SecretCache,
     /// Set in `--login clerk` mode.
     pub clerk: Option<Clerk>,
-    /// Access tokens validated within `--revocation-lag`; `None` when the lag is zero.
+    /// Access tokens validated recently (within `--revocation-lag`, or, on a file with no lag,
+    /// since the file last changed); `None` on a remote database with no lag.
     pub bearer_cache: Option<BearerCache>,
     /// The `Host` values answered (DNS-rebinding protection).
     pub allowed_hosts: AllowedHosts,
@@ -65,7 +66,7 @@ impl AppState {
     /// A server that verifies Clerk session JWTs with `clerk` (`--login clerk`).
     pub fn with_clerk(config: ServerConfig, store: Store, clerk: Option<Clerk>) -> Arc<AppState> {
         let resource = config.resource();
-        let bearer_cache = BearerCache::new(config.revocation_lag);
+        let bearer_cache = BearerCache::new(config.revocation_lag, store.is_local());
         let l = config.limits;
         Arc::new(AppState {
             allowed_hosts: AllowedHosts::new(&config.issuer, &config.allowed_hosts),

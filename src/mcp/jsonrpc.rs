@@ -109,6 +109,23 @@ impl Response {
         }
     }
 
+    /// For a response whose result was rendered once per process: its JSON text as the part
+    /// before the result, the result, and the part after, exactly as serialising the whole
+    /// would give them. The transport can then send the result's bytes (or their one-time
+    /// compressed form) without copying them through a serializer.
+    pub fn prerendered_parts(&self) -> Option<(Vec<u8>, &'static str, &'static [u8])> {
+        let (Some(ResultBody::Prerendered(raw)), None) = (&self.result, &self.error) else {
+            return None;
+        };
+        let mut before = Vec::with_capacity(48);
+        before.extend_from_slice(b"{\"jsonrpc\":");
+        serde_json::to_writer(&mut before, self.jsonrpc).ok()?;
+        before.extend_from_slice(b",\"id\":");
+        serde_json::to_writer(&mut before, &self.id).ok()?;
+        before.extend_from_slice(b",\"result\":");
+        Some((before, raw.get(), b"}"))
+    }
+
     pub fn error(id: Value, error: ErrorObject) -> Response {
         Response {
             jsonrpc: "2.0",
@@ -258,6 +275,21 @@ mod tests {
             INVALID_REQUEST
         );
         assert_eq!(code(parse(br#"{"jsonrpc":"2.0","id":1}"#)), INVALID_REQUEST);
+    }
+
+    #[test]
+    fn prerendered_parts_are_the_serialised_response_cut_around_the_result() {
+        let raw: &'static RawValue =
+            Box::leak(RawValue::from_string(r#"{"tools":[{"name":"x"}]}"#.into()).unwrap());
+        for id in [json!(1), json!("a\"b\u{e9}"), json!(-2.5), json!(u64::MAX)] {
+            let r = Response::prerendered(id.clone(), raw);
+            let (before, result, after) = r.prerendered_parts().expect("prerendered");
+            let joined = [before.as_slice(), result.as_bytes(), after].concat();
+            assert_eq!(joined, serde_json::to_vec(&r).unwrap(), "{id}");
+        }
+        assert!(Response::result(json!(1), json!({}))
+            .prerendered_parts()
+            .is_none());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use super::bearer_cache::BearerCache;
+use super::bearer_cache::{BearerCache, Trust};
 use super::resource;
 use super::scope::ScopeSet;
 use crate::login::clerk::Clerk;
@@ -52,7 +52,11 @@ pub async fn authenticate_access_token(
         .try_into()
         .expect("SHA-256 digests are 32 bytes");
     let epoch = store.revocation_epoch();
-    if let Some(principal) = cache.and_then(|c| c.get(&digest, epoch, now)) {
+    let mark = match cache.map(BearerCache::trust) {
+        Some(Trust::WhileUnchanged) => store.change_mark().await?,
+        _ => None,
+    };
+    if let Some(principal) = cache.and_then(|c| c.get(&digest, epoch, mark, now)) {
         return Ok(principal);
     }
     let asked = Instant::now();
@@ -74,7 +78,7 @@ pub async fn authenticate_access_token(
         scopes: ScopeSet::parse_lenient(&record.scope),
     };
     if let Some(cache) = cache {
-        cache.put(digest, principal.clone(), record.expires_at, epoch, asked);
+        cache.put(digest, principal.clone(), record.expires_at, (epoch, mark), asked);
     }
     Ok(principal)
 }
@@ -83,7 +87,7 @@ pub async fn authenticate_access_token(
 #[derive(Clone, Copy)]
 pub struct BearerContext<'a> {
     pub store: &'a Store,
-    /// Validated access tokens, when `serve --revocation-lag` is not zero.
+    /// Validated access tokens (see [`super::bearer_cache`] for how long they are trusted).
     pub cache: Option<&'a BearerCache>,
     /// `<issuer>/api/mcp`
     pub resource: &'a str,

@@ -85,6 +85,14 @@ pub async fn list(store: &Store, user_id: &str, before: Option<i64>, limit: u32)
     collect(rows, decode).await
 }
 
+/// The search of [`search`]: `?1` the match expression, `?2` the user id, `?3` the limit.
+const SEARCH: &str = "SELECT m.id, m.content, m.tags, m.created_at FROM \
+     (SELECT rowid AS id, bm25(memories_fts, 1.0, 1.0, 0.0) AS score FROM memories_fts \
+      WHERE memories_fts MATCH '{owner} : \"u' || hex(?2) || '\" AND {content tags} : (' || ?1 || ')' \
+      ORDER BY score, rowid DESC LIMIT ?3) f \
+     JOIN memories m ON m.id = f.id WHERE m.user_id = ?2 \
+     ORDER BY f.score, m.id DESC";
+
 /// `user_id`'s memories matching any word of `query`, best first by BM25 (FTS5 `bm25()`:
 /// lower is better). A query with no searchable word matches nothing.
 pub async fn search(store: &Store, user_id: &str, query: &str, limit: u32) -> Result<Vec<Memory>> {
@@ -98,19 +106,9 @@ pub async fn search(store: &Store, user_id: &str, query: &str, limit: u32) -> Re
     // before a single `memories` row is read. Matching across all users and then joining each
     // hit to `memories` to filter it cost ~3 ms per search at 50,000 memories. The join still
     // checks `m.user_id`: the token narrows the search, the column decides what is returned.
-    let rows = conn
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM \
-                 (SELECT rowid AS id, bm25(memories_fts, 1.0, 1.0, 0.0) AS score FROM memories_fts \
-                  WHERE memories_fts MATCH '{{owner}} : \"u' || hex(?2) || '\" AND {{content tags}} : (' || ?1 || ')' \
-                  ORDER BY score, rowid DESC LIMIT ?3) f \
-                 JOIN memories m ON m.id = f.id WHERE m.user_id = ?2 \
-                 ORDER BY f.score, m.id DESC"
-            ),
-            libsql::params![expression, user_id, limit],
-        )
-        .await?;
+    // Prepared once per pooled connection: planning an FTS5 query is not free.
+    let search = conn.cached(SEARCH).await?;
+    let rows = search.query(libsql::params![expression, user_id, limit]).await?;
     collect(rows, decode).await
 }
 

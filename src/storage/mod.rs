@@ -162,6 +162,26 @@ struct Inner {
     idle: Mutex<Pool>,
     /// Serialises (and batches) the writers on an embedded file.
     writer: writer::Writer,
+    /// The connection [`Store::change_mark`] asks, with the file generation it is open on.
+    watcher: tokio::sync::Mutex<Option<(u64, Conn)>>,
+}
+
+/// What [`Store::change_mark`] returns: equal marks mean no commit reached the file between
+/// the two reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeMark {
+    generation: u64,
+    data_version: i64,
+}
+
+impl ChangeMark {
+    #[cfg(test)]
+    pub(crate) fn for_tests(generation: u64, data_version: i64) -> ChangeMark {
+        ChangeMark {
+            generation,
+            data_version,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -238,6 +258,7 @@ impl Store {
                 target: target.clone(),
                 idle: Mutex::new(Pool::default()),
                 writer: writer::Writer::default(),
+                watcher: tokio::sync::Mutex::new(None),
             }),
         };
         if store.is_local() {
@@ -394,6 +415,34 @@ impl Store {
         let changed = tx.execute(sql, params).await?;
         tx.commit().await?;
         Ok(changed)
+    }
+
+    /// On an embedded file, a mark that changes whenever anything is committed to the file, by
+    /// any connection of any process (`token revoke` from the CLI included), or the file is
+    /// replaced; `None` on a remote database. It is SQLite's `PRAGMA data_version` read on a
+    /// connection kept for this alone: that value changes when another connection has
+    /// committed, and this one never writes. Reading it is a look at the WAL index in shared
+    /// memory, a fraction of any query's cost: a cache of what the file held (validated access
+    /// tokens) compares the mark it read before asking with the current one.
+    pub async fn change_mark(&self) -> Result<Option<ChangeMark>> {
+        if !self.is_local() {
+            return Ok(None);
+        }
+        let generation = self.check_file()?;
+        let mut watcher = self.inner.watcher.lock().await;
+        if watcher.as_ref().is_none_or(|(g, _)| *g != generation) {
+            *watcher = None;
+            *watcher = Some((generation, self.new_connection().await?));
+        }
+        let (_, conn) = watcher.as_ref().expect("just set");
+        let pragma = conn.cached("PRAGMA data_version").await?;
+        let data_version = first(pragma.query(()).await?, |r| Ok(r.get::<i64>(0)?))
+            .await?
+            .unwrap_or(0);
+        Ok(Some(ChangeMark {
+            generation,
+            data_version,
+        }))
     }
 
     /// A number that changes after every committed write transaction of this process that
