@@ -304,7 +304,10 @@ impl Pace {
             max,
             rows: max.min(FIRST_BATCH),
             data_version: None,
-            last_other_writer: None,
+            // Assume a server writes until [`QUIET`] shows otherwise: the first batches would
+            // otherwise grow towards [`ALONE_HOLD`] before the server's first commit is seen,
+            // and a request waiting behind one of them pays for it.
+            last_other_writer: Some(Instant::now()),
         }
     }
 
