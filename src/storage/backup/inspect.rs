@@ -72,14 +72,7 @@ pub async fn inspect_file(path: &Path) -> Result<Inspection> {
             reason: e.to_string(),
         })?
         .len();
-    let db = libsql::Builder::new_local(path)
-        .flags(libsql::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .build()
-        .await
-        .map_err(|e| StoreError::Open {
-            target: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+    let db = super::open_file(path, true).await?;
     let conn = db.connect()?;
     let mut inspection = inspect(&conn).await?;
     inspection.bytes = bytes;

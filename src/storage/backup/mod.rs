@@ -80,6 +80,19 @@ impl BackupError {
 
 pub type Result<T, E = BackupError> = std::result::Result<T, E>;
 
+/// Opens the SQLite file at `path` on its own, outside the store's pool (read-only when asked):
+/// backups, restores and their checks work on files no server uses.
+async fn open_file(path: &Path, read_only: bool) -> Result<libsql::Database, StoreError> {
+    let mut builder = libsql::Builder::new_local(path);
+    if read_only {
+        builder = builder.flags(libsql::OpenFlags::SQLITE_OPEN_READ_ONLY);
+    }
+    builder.build().await.map_err(|e| StoreError::Open {
+        target: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
 /// How far a backup has got: bytes written (embedded) or rows copied (remote), of about `total`.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
@@ -215,13 +228,7 @@ async fn copy_remote(
     for table in copy::data_tables(&schema) {
         total += copy::count_rows(&src, &table).await?.max(0) as u64;
     }
-    let db = libsql::Builder::new_local(temp)
-        .build()
-        .await
-        .map_err(|e| StoreError::Open {
-            target: temp.display().to_string(),
-            reason: e.to_string(),
-        })?;
+    let db = open_file(temp, false).await?;
     let dst = db.connect().map_err(StoreError::from)?;
     dst.execute("BEGIN", ()).await.map_err(StoreError::from)?;
     let mut done = 0u64;

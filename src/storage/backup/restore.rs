@@ -136,14 +136,7 @@ async fn swap(temp: &Path, target: &Path) -> Result<Option<PathBuf>> {
 async fn prepare(backup: &Path, temp: &Path) -> Result<Vec<Migration>> {
     super::super::file_mode::create_private(temp).map_err(BackupError::io("creating", temp))?;
     {
-        let db = libsql::Builder::new_local(backup)
-            .flags(libsql::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .build()
-            .await
-            .map_err(|e| StoreError::Open {
-                target: backup.display().to_string(),
-                reason: e.to_string(),
-            })?;
+        let db = super::open_file(backup, true).await?;
         let conn = db.connect().map_err(StoreError::from)?;
         conn.execute("VACUUM INTO ?1", [temp.to_string_lossy().into_owned()])
             .await
@@ -154,13 +147,7 @@ async fn prepare(backup: &Path, temp: &Path) -> Result<Vec<Migration>> {
         migrations::apply_pending(&store).await?
     };
     {
-        let db = libsql::Builder::new_local(temp)
-            .build()
-            .await
-            .map_err(|e| StoreError::Open {
-                target: temp.display().to_string(),
-                reason: e.to_string(),
-            })?;
+        let db = super::open_file(temp, false).await?;
         let conn = db.connect().map_err(StoreError::from)?;
         // Leaving WAL mode checkpoints and deletes the WAL: the file alone is the database.
         conn.query("PRAGMA journal_mode = DELETE", ())
@@ -174,13 +161,7 @@ async fn prepare(backup: &Path, temp: &Path) -> Result<Vec<Migration>> {
 /// Checkpoints the database at `target` and links it to `<target>.replaced-<UTC time>`.
 async fn set_aside(target: &Path) -> Result<PathBuf> {
     {
-        let db = libsql::Builder::new_local(target)
-            .build()
-            .await
-            .map_err(|e| StoreError::Open {
-                target: target.display().to_string(),
-                reason: e.to_string(),
-            })?;
+        let db = super::open_file(target, false).await?;
         let conn = db.connect().map_err(StoreError::from)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(StoreError::from)?;
@@ -243,14 +224,7 @@ pub async fn restore_remote(
             objects: format!("tables {}…", tables.join(", ")),
         });
     }
-    let db = libsql::Builder::new_local(backup)
-        .flags(libsql::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .build()
-        .await
-        .map_err(|e| StoreError::Open {
-            target: backup.display().to_string(),
-            reason: e.to_string(),
-        })?;
+    let db = super::open_file(backup, true).await?;
     let src = db.connect().map_err(StoreError::from)?;
     let mut dst = store.connection().await?;
     dst.reusable = false;
