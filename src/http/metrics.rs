@@ -3,7 +3,8 @@
 //! A request costs three relaxed atomic increments here (its latency bucket, the sum and its
 //! status class) and no lock or allocation: buckets are stored per bucket and made
 //! cumulative only when `/metrics` is rendered. What comes from the database (rows per table)
-//! is read by the scrape, at most once per [`super::probes::TABLE_ROWS_MAX_AGE`].
+//! is read by the scrape, at most once per [`super::probes::TABLE_ROWS_MAX_AGE`]
+//! ([`super::probes::ScrapeCache`]).
 //!
 //! `deploy/prometheus/mcp-oauth-alerts.yml` and `deploy/grafana/mcp-oauth-dashboard.json` use
 //! these names; `tests/deploy_monitoring.rs` fails when they name one that is not served.

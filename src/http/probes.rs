@@ -53,47 +53,64 @@ async fn database_answers(state: &AppState) -> bool {
 /// `/metrics` is scraped; between, the last counts are served again.
 pub const TABLE_ROWS_MAX_AGE: Duration = Duration::from_secs(60);
 
-/// The last table counts and when they were read; scrapes that find them stale queue on the
-/// lock, so only one of them counts.
-#[derive(Default)]
-pub struct TableRowsCache(tokio::sync::Mutex<Option<(Instant, TableRows)>>);
+/// A value `/metrics` reads from the database, read again at most every `max_age` however many
+/// scrapers there are: scrapes that find it stale queue on the lock, so only one of them reads.
+/// While the database is down, or when a read fails, the last value read is served again;
+/// before any was read there is none.
+pub struct ScrapeCache<T> {
+    max_age: Duration,
+    last: tokio::sync::Mutex<Option<(Instant, T)>>,
+}
 
-/// `(table, rows)` pairs.
-type TableRows = Vec<(String, i64)>;
+impl<T: Clone> ScrapeCache<T> {
+    pub fn new(max_age: Duration) -> Self {
+        ScrapeCache {
+            max_age,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
 
-impl TableRowsCache {
-    /// The counts, read again when stale and `database_up`; otherwise the last ones (if any).
-    async fn rows(&self, store: &crate::storage::Store, database_up: bool) -> Vec<(String, i64)> {
-        let mut cached = self.0.lock().await;
-        if let Some((at, rows)) = cached.as_ref() {
-            if !database_up || at.elapsed() < TABLE_ROWS_MAX_AGE {
-                return rows.clone();
-            }
+    async fn get<E: std::fmt::Display>(
+        &self,
+        database_up: bool,
+        read: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Option<T> {
+        let mut last = self.last.lock().await;
+        let fresh = last.as_ref().is_some_and(|(at, _)| at.elapsed() < self.max_age);
+        if fresh || !database_up {
+            return last.as_ref().map(|(_, value)| value.clone());
         }
-        if !database_up {
-            return Vec::new();
-        }
-        match crate::storage::stats::table_rows(store).await {
-            Ok(rows) => {
-                *cached = Some((Instant::now(), rows.clone()));
-                rows
+        match read.await {
+            Ok(value) => {
+                *last = Some((Instant::now(), value.clone()));
+                Some(value)
             }
-            Err(_) => cached.as_ref().map(|(_, r)| r.clone()).unwrap_or_default(),
+            Err(e) => {
+                tracing::debug!(error = %e, "reading a /metrics value from the database");
+                last.as_ref().map(|(_, value)| value.clone())
+            }
         }
     }
 }
 
 pub async fn metrics(state: &Arc<AppState>) -> HttpResponse {
     let database_up = database_answers(state).await;
-    let tables = state.table_rows.rows(&state.store, database_up).await;
+    let tables = state
+        .table_rows
+        .get(database_up, crate::storage::stats::table_rows(&state.store))
+        .await
+        .unwrap_or_default();
     let mut body = state.metrics.render(&Scrape {
         tables: &tables,
         writes: state.store.write_counts(),
         database_up,
         oauth_enabled: state.config.oauth_enabled,
     });
-    let maintenance = state.maintenance_gauges.current(&state.store).await;
-    body.push_str(&super::maintenance_gauges::MaintenanceGauges::render(maintenance));
+    let maintenance = state
+        .maintenance_runs
+        .get(database_up, crate::storage::cleanup::last_finished(&state.store))
+        .await;
+    body.push_str(&super::maintenance_gauges::render(maintenance));
     let mut resp = response::text(StatusCode::OK, body);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,

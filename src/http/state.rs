@@ -7,9 +7,9 @@ use tokio::sync::Semaphore;
 
 use crate::http::config::ServerConfig;
 use crate::http::host_check::AllowedHosts;
-use crate::http::maintenance_gauges::MaintenanceGauges;
+use crate::http::maintenance_gauges;
 use crate::http::metrics::Metrics;
-use crate::http::probes::TableRowsCache;
+use crate::http::probes::{ScrapeCache, TABLE_ROWS_MAX_AGE};
 use crate::http::rate_limit::RateLimiter;
 use crate::login::clerk::Clerk;
 use crate::oauth::bearer::{self, BearerContext, BearerError, Principal};
@@ -24,7 +24,7 @@ pub struct AppState {
     pub store: Store,
     pub metrics: Metrics,
     /// Rows per table for `/metrics`, counted at most once a minute.
-    pub table_rows: TableRowsCache,
+    pub table_rows: ScrapeCache<Vec<(String, i64)>>,
     /// `<issuer>/api/mcp`, computed once.
     pub resource: String,
     pub lifetimes: Lifetimes,
@@ -42,7 +42,7 @@ pub struct AppState {
     /// Fetches and caches Client ID Metadata Documents (`--cimd`).
     pub cimd: Resolver,
     /// The last cleanup and backup for `/metrics`, read at most every half minute.
-    pub maintenance_gauges: MaintenanceGauges,
+    pub maintenance_runs: ScrapeCache<crate::storage::cleanup::LastFinished>,
 }
 
 /// One bucket set per abuse control (see [`crate::http::rate_limit`] for the keys).
@@ -85,12 +85,12 @@ impl AppState {
             config,
             store,
             metrics: Metrics::default(),
-            table_rows: TableRowsCache::default(),
+            table_rows: ScrapeCache::new(TABLE_ROWS_MAX_AGE),
             resource,
             secret_cache: SecretCache::default(),
             bearer_cache,
             clerk,
-            maintenance_gauges: MaintenanceGauges::default(),
+            maintenance_runs: ScrapeCache::new(maintenance_gauges::FRESH_FOR),
         })
     }
 
