@@ -121,6 +121,18 @@ async fn a_token_revoked_by_the_cli_on_the_same_file_is_refused_on_the_very_next
         .as_ref()
         .expect("a file with no lag caches");
     assert_eq!(cache.len(), 1, "the validated token is cached");
+    let mark = t
+        .server
+        .state
+        .store
+        .change_mark()
+        .await
+        .expect("the file is there")
+        .expect("no writer at work");
+    assert!(
+        mark.is_from_wal_index(),
+        "the mark is read from the mapped WAL index, not asked with a statement"
+    );
     let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_mcp-oauth"))
         .arg("--database")
         .arg(t.database_path())

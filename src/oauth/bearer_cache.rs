@@ -17,7 +17,10 @@
 //!   while the file's [`ChangeMark`] is the one read before the database confirmed the token,
 //!   that is while nothing at all was committed to the file since. Under reads (`tools/list`,
 //!   searches) entries live; any write (a memory added, a token issued) empties the cache in
-//!   effect, and the next requests validate again;
+//!   effect, and the next requests validate again. The mark costs a memory read (the WAL
+//!   index's header, [`crate::storage::wal_index`]) and, at most once a millisecond, a `stat`
+//!   of the file's path: a file replaced under the server (`restore --force`) can go unseen
+//!   by a cached token for that millisecond;
 //! - with no lag on a remote database there is no cache: every request asks;
 //! - expiry is checked on every use, against the token's own `expires_at`.
 //!

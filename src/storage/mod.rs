@@ -36,7 +36,10 @@
 //! checkout compares the path's identity (device, inode) with the one the pool was built on:
 //! a missing file is [`StoreError::Unavailable`] (503, and `/readyz` says so) without creating
 //! an empty database in its place; a different file empties the pool, and the server carries
-//! on with the new file. When the file comes back, the next request simply succeeds.
+//! on with the new file. When the file comes back, the next request simply succeeds. The one
+//! reader that does not check on every call is [`Store::change_mark`] (asked by every
+//! authenticated MCP request, where the `stat` would be a tenth of the CPU): it relies on a
+//! check less than [`FILE_RECHECK`] old that found the file in place.
 //!
 //! ## Remote databases: streams expire
 //!
@@ -76,6 +79,7 @@ pub mod stats;
 pub mod target;
 pub mod tokens;
 pub mod users;
+pub mod wal_index;
 mod writer;
 
 use std::sync::Arc;
@@ -94,6 +98,12 @@ const POOL_SIZE: usize = 16;
 /// A remote connection idle longer than this is not reused: its stream may have expired on
 /// the server (sqld ends idle streams after 10 s).
 pub const REMOTE_REUSE_WITHIN: Duration = Duration::from_secs(3);
+
+/// How long [`Store::change_mark`] relies on the last look at the file's identity (a `stat`
+/// of its path, which costs more than the rest of the mark): a file replaced under a running
+/// server (`restore --force`) is seen within this, and at once by any request that opens a
+/// connection or writes.
+const FILE_RECHECK: Duration = Duration::from_millis(1);
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -162,8 +172,20 @@ struct Inner {
     idle: Mutex<Pool>,
     /// Serialises (and batches) the writers on an embedded file.
     writer: writer::Writer,
-    /// The connection [`Store::change_mark`] asks, with the file generation it is open on.
-    watcher: tokio::sync::Mutex<Option<(u64, Conn)>>,
+    /// What [`Store::change_mark`] reads, for the file generation it was made on.
+    watch: Mutex<Option<Arc<Watch>>>,
+    /// Held while a [`Watch`] is made or its pragma asked.
+    watch_setup: tokio::sync::Mutex<()>,
+}
+
+/// How [`Store::change_mark`] sees commits to one file: the WAL index's header mapped into
+/// memory ([`wal_index`]), or, when it cannot be mapped, `PRAGMA data_version` asked on the
+/// connection. The connection is kept either way: while it is open, SQLite leaves the mapped
+/// WAL index in place.
+struct Watch {
+    generation: u64,
+    conn: Conn,
+    wal_index: Option<wal_index::MappedWalIndex>,
 }
 
 /// What [`Store::change_mark`] returns: equal marks mean no commit reached the file between
@@ -171,7 +193,13 @@ struct Inner {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangeMark {
     generation: u64,
-    data_version: i64,
+    version: Version,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    WalIndex(wal_index::Header),
+    DataVersion(i64),
 }
 
 impl ChangeMark {
@@ -179,8 +207,13 @@ impl ChangeMark {
     pub(crate) fn for_tests(generation: u64, data_version: i64) -> ChangeMark {
         ChangeMark {
             generation,
-            data_version,
+            version: Version::DataVersion(data_version),
         }
+    }
+
+    /// Read from the mapped WAL index rather than asked with a statement.
+    pub fn is_from_wal_index(&self) -> bool {
+        matches!(self.version, Version::WalIndex(_))
     }
 }
 
@@ -192,6 +225,9 @@ struct Pool {
     file: Option<FileId>,
     /// Bumped whenever the file under the path changes; older connections are not reused.
     generation: u64,
+    /// When [`Store::check_file`] last found the path on the pool's file; `None` after it
+    /// found it missing or replaced.
+    checked_at: Option<Instant>,
 }
 
 /// A connection waiting in the pool.
@@ -258,7 +294,8 @@ impl Store {
                 target: target.clone(),
                 idle: Mutex::new(Pool::default()),
                 writer: writer::Writer::default(),
-                watcher: tokio::sync::Mutex::new(None),
+                watch: Mutex::new(None),
+                watch_setup: tokio::sync::Mutex::new(()),
             }),
         };
         if store.is_local() {
@@ -325,10 +362,11 @@ impl Store {
         let id = match std::fs::metadata(path) {
             Ok(meta) => file_id(&meta),
             Err(e) => {
+                lock(&self.inner.idle).checked_at = None;
                 return Err(StoreError::Unavailable(format!(
                     "cannot reach the database file {}: {e}",
                     path.display()
-                )))
+                )));
             }
         };
         let mut pool = lock(&self.inner.idle);
@@ -339,8 +377,23 @@ impl Store {
             pool.file = Some(id);
             pool.generation += 1;
             pool.conns.clear();
+            pool.checked_at = None;
+        } else {
+            pool.checked_at = Some(Instant::now());
         }
         Ok(pool.generation)
+    }
+
+    /// [`Store::check_file`], or its answer of less than [`FILE_RECHECK`] ago when it found
+    /// the file in place then.
+    fn recently_checked_file(&self) -> Result<u64> {
+        {
+            let pool = lock(&self.inner.idle);
+            if pool.checked_at.is_some_and(|at| at.elapsed() < FILE_RECHECK) {
+                return Ok(pool.generation);
+            }
+        }
+        self.check_file()
     }
 
     async fn new_connection(&self) -> Result<Conn> {
@@ -419,30 +472,60 @@ impl Store {
 
     /// On an embedded file, a mark that changes whenever anything is committed to the file, by
     /// any connection of any process (`token revoke` from the CLI included), or the file is
-    /// replaced; `None` on a remote database. It is SQLite's `PRAGMA data_version` read on a
-    /// connection kept for this alone: that value changes when another connection has
-    /// committed, and this one never writes. Reading it is a look at the WAL index in shared
-    /// memory, a fraction of any query's cost: a cache of what the file held (validated access
-    /// tokens) compares the mark it read before asking with the current one.
+    /// replaced; `None` on a remote database, and for the instant a writer is rewriting the
+    /// WAL index (no mark: not the same as any other). It is the header of the WAL index
+    /// ([`wal_index`]), read from shared memory; where that cannot be mapped, SQLite's
+    /// `PRAGMA data_version` asked on a connection kept for this alone, which never writes.
+    /// A cache of what the file held (validated access tokens) compares the mark it read
+    /// before asking with the current one.
     pub async fn change_mark(&self) -> Result<Option<ChangeMark>> {
         if !self.is_local() {
             return Ok(None);
         }
-        let generation = self.check_file()?;
-        let mut watcher = self.inner.watcher.lock().await;
-        if watcher.as_ref().is_none_or(|(g, _)| *g != generation) {
-            *watcher = None;
-            *watcher = Some((generation, self.new_connection().await?));
+        let generation = self.recently_checked_file()?;
+        let watch = self.watch(generation).await?;
+        if let Some(index) = &watch.wal_index {
+            return Ok(index.header().map(|header| ChangeMark {
+                generation,
+                version: Version::WalIndex(header),
+            }));
         }
-        let (_, conn) = watcher.as_ref().expect("just set");
-        let pragma = conn.cached("PRAGMA data_version").await?;
-        let data_version = first(pragma.query(()).await?, |r| Ok(r.get::<i64>(0)?))
-            .await?
-            .unwrap_or(0);
+        let _one_statement_at_a_time = self.inner.watch_setup.lock().await;
         Ok(Some(ChangeMark {
             generation,
-            data_version,
+            version: Version::DataVersion(data_version(&watch.conn).await?),
         }))
+    }
+
+    /// The [`Watch`] on file `generation`, made on first use.
+    async fn watch(&self, generation: u64) -> Result<Arc<Watch>> {
+        let current = || {
+            lock(&self.inner.watch)
+                .as_ref()
+                .filter(|w| w.generation == generation)
+                .cloned()
+        };
+        if let Some(watch) = current() {
+            return Ok(watch);
+        }
+        let _setup = self.inner.watch_setup.lock().await;
+        if let Some(watch) = current() {
+            return Ok(watch);
+        }
+        let DatabaseTarget::Local(path) = &self.inner.target else {
+            unreachable!("a change mark is asked only of a local file")
+        };
+        let conn = self.new_connection().await?;
+        // A first read opens the WAL index (creating the -shm file if need be); from then on
+        // this connection holds it open, and it can be mapped.
+        data_version(&conn).await?;
+        let watch = Arc::new(Watch {
+            generation,
+            conn,
+            wal_index: wal_index::map_for(path),
+        });
+        *lock(&self.inner.watch) = Some(watch.clone());
+        Ok(watch)
     }
 
     /// A number that changes after every committed write transaction of this process that
@@ -549,6 +632,14 @@ pub async fn first<T>(
 pub async fn scalar_i64(conn: &Conn, sql: &str, params: impl libsql::params::IntoParams) -> Result<i64> {
     let rows = conn.query(sql, params).await?;
     Ok(first(rows, |r| Ok(r.get::<Option<i64>>(0)?.unwrap_or(0)))
+        .await?
+        .unwrap_or(0))
+}
+
+/// SQLite's `PRAGMA data_version` on `conn`: it changes when another connection committed.
+async fn data_version(conn: &Conn) -> Result<i64> {
+    let pragma = conn.cached("PRAGMA data_version").await?;
+    Ok(first(pragma.query(()).await?, |r| Ok(r.get::<i64>(0)?))
         .await?
         .unwrap_or(0))
 }
