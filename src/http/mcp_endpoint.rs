@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use serde_json::{json, Value};
 
@@ -119,11 +119,15 @@ fn reply(r: &Response, gzip: bool) -> HttpResponse {
 
 /// The headers the MCP revisions read; which of them matter is theirs to decide.
 fn transport_headers<B>(req: &Request<B>) -> TransportHeaders {
-    let raw = |name: &str| Header::from_raw(req.headers().get(name).map(HeaderValue::as_bytes));
+    // Names made once: a `&str` name would be parsed and hashed anew on every lookup.
+    static PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+    static METHOD: HeaderName = HeaderName::from_static("mcp-method");
+    static NAME: HeaderName = HeaderName::from_static("mcp-name");
+    let raw = |name: &HeaderName| Header::from_raw(req.headers().get(name).map(HeaderValue::as_bytes));
     TransportHeaders {
-        protocol_version: raw("mcp-protocol-version"),
-        method: raw("mcp-method"),
-        name: raw("mcp-name"),
+        protocol_version: raw(&PROTOCOL_VERSION),
+        method: raw(&METHOD),
+        name: raw(&NAME),
     }
 }
 
