@@ -19,6 +19,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, StatusCode};
@@ -97,17 +98,21 @@ async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse 
 }
 
 /// 200 with a JSON-RPC response; one whose result was rendered once per process goes out as
-/// those bytes, compressed if `gzip`.
+/// those bytes (not copied: see [`response::Body`]), or compressed if `gzip`.
 fn reply(r: &Response, gzip: bool) -> HttpResponse {
     let Some((before, result, after)) = r.prerendered_parts() else {
         return response::json_no_store(StatusCode::OK, r);
     };
     let body = if gzip {
-        compression::gzip_around(&before, result, after)
+        response::Body::new(compression::gzip_around(&before, result, after))
     } else {
-        [before.as_slice(), result.as_bytes(), after].concat()
+        response::Body::framed(
+            Bytes::from(before),
+            Bytes::from_static(result.as_bytes()),
+            Bytes::from_static(after),
+        )
     };
-    let mut resp = response::json_bytes(StatusCode::OK, body);
+    let mut resp = response::json_body(StatusCode::OK, body);
     response::no_store(&mut resp);
     let h = resp.headers_mut();
     if gzip {
