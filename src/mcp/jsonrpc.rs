@@ -142,6 +142,53 @@ pub type Rejection = Response;
 
 /// Reads and classifies one message.
 pub fn parse(body: &[u8]) -> Result<Message, Rejection> {
+    well_formed(body).map_or_else(|| parse_fully(body), Ok)
+}
+
+/// The shape of nearly every message, read without building a map of the whole object.
+#[derive(serde::Deserialize)]
+struct WellFormed<'a> {
+    #[serde(borrow)]
+    jsonrpc: &'a str,
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Value>,
+    method: String,
+    #[serde(default, deserialize_with = "present")]
+    params: Option<Value>,
+}
+
+/// A member that is there, `null` included (a plain `Option` would read `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
+/// A request or notification that [`parse_fully`] would accept, read directly into it; `None`
+/// for anything else (a response, a duplicate member, an escaped `"jsonrpc"`, any error),
+/// which `parse_fully` reads and names what is wrong with.
+fn well_formed(body: &[u8]) -> Option<Message> {
+    // Derived struct readers also take an array of the members in order: only an object here.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    let m: WellFormed = serde_json::from_slice(body).ok()?;
+    let structured = m.params.as_ref().is_none_or(|p| p.is_object() || p.is_array());
+    if m.jsonrpc != "2.0" || !structured {
+        return None;
+    }
+    match m.id {
+        None => Some(Message::Notification { method: m.method }),
+        Some(id @ (Value::String(_) | Value::Number(_))) => Some(Message::Request {
+            id,
+            method: m.method,
+            params: m.params,
+        }),
+        Some(_) => None,
+    }
+}
+
+/// Reads any message into a JSON value first, and classifies it: what [`parse`] does with
+/// every message [`well_formed`] does not take.
+fn parse_fully(body: &[u8]) -> Result<Message, Rejection> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         Response::error(
             Value::Null,
@@ -208,6 +255,45 @@ mod tests {
 
     fn code(r: Result<Message, Rejection>) -> i64 {
         r.unwrap_err().error.unwrap().code
+    }
+
+    #[test]
+    fn the_direct_reading_agrees_with_the_full_one() {
+        let cases: &[&[u8]] = &[
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#,
+            br#" {"jsonrpc":"2.0","id":"x","method":"tools/list"}"#,
+            br#"{"method":"ping","jsonrpc":"2.0"}"#,
+            br#"{"jsonrpc":"2.0","id":-2.5,"method":"a","params":[1],"extra":{"result":1}}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"k":[null,{}]}}}"#,
+            br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+            br#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":null}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":"x"}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+            br#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping","id":2}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+            br#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+            br#"["2.0",1,"ping",{}]"#,
+            br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
+            br#"{"jsonrpc":"2.0","id":1,"method":"ping"} x"#,
+            br#"{"jsonrpc":"#,
+            b"",
+        ];
+        for case in cases {
+            let direct = well_formed(case);
+            let full = parse_fully(case);
+            if let Some(m) = direct {
+                assert_eq!(Ok(m), full, "{}", String::from_utf8_lossy(case));
+            }
+            assert_eq!(parse(case), full, "{}", String::from_utf8_lossy(case));
+        }
+        assert!(
+            well_formed(cases[0]).is_some(),
+            "the common shape is read directly"
+        );
+        assert!(well_formed(cases[4]).is_some());
     }
 
     #[test]
