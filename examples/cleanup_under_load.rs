@@ -15,6 +15,12 @@
 //! p50/p99/max per phase (reads and refresh grants apart) and per 5 s during the cleanup, the
 //! cleanup's wall time, and fails (exit 1) when a p99 during the cleanup is 50 ms or more, or
 //! any request fails.
+//!
+//! To see *when* slow requests happen: `BENCH_DUMP_DIR=DIR` writes every request
+//! (`samples.txt`: sent at, Unix µs; kind; µs taken; ok) and the cleanup's start and end, with
+//! both processes' logs (`serve.log`, `cleanup.log`), whose filters `BENCH_SERVER_LOG` and
+//! `BENCH_CLEANUP_LOG` set (e.g. `warn,mcp_oauth::storage=trace`: each cleanup batch and each
+//! checkpoint pass, with their times).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -42,6 +48,8 @@ const P99_BUDGET: Duration = Duration::from_millis(50);
 /// One answered request: when it was sent (since the start), how long it took, whether it was 200.
 #[derive(Clone, Copy)]
 struct Sample {
+    /// Wall clock when sent, Unix microseconds (to line up with the processes' logs).
+    wall_us: u64,
     sent: Duration,
     took: Duration,
     ok: bool,
@@ -86,16 +94,21 @@ async fn main() -> ExitCode {
     tokio::time::sleep(Duration::from_secs(15)).await;
     let cleanup_from = started.elapsed();
     let mut cleanup = Command::new(support::binary());
+    if let Ok(filter) = std::env::var("BENCH_CLEANUP_LOG") {
+        cleanup.env("RUST_LOG", filter);
+    }
     cleanup.args(["--database", &db.to_string_lossy(), "token", "cleanup"]);
     if let Some(b) = batch {
         cleanup.args(["--batch-size", &b.to_string()]);
     }
     let cleanup_started = Instant::now();
+    let cleanup_started_wall = wall_us();
     let output = tokio::task::spawn_blocking(move || cleanup.output())
         .await
         .expect("join")
         .expect("run token cleanup");
     let cleanup_wall = cleanup_started.elapsed();
+    let cleanup_ended_wall = wall_us();
     let cleanup_to = started.elapsed();
     tokio::time::sleep(Duration::from_secs(5)).await;
     load.abort();
@@ -108,6 +121,26 @@ async fn main() -> ExitCode {
     server.stop();
 
     print!("{}", String::from_utf8_lossy(&output.stdout));
+    if let Ok(dump) = std::env::var("BENCH_DUMP_DIR") {
+        let dump = std::path::Path::new(&dump);
+        std::fs::write(dump.join("cleanup.log"), &output.stderr).expect("write cleanup.log");
+        let _ = std::fs::copy(dir.path().join("serve.log"), dump.join("serve.log"));
+        let mut lines =
+            format!("{cleanup_started_wall} cleanup-start 0 true\n{cleanup_ended_wall} cleanup-end 0 true\n");
+        for (kind, s) in [("tools/list", &samples), ("refresh", &writes)] {
+            for s in s.lock().unwrap().iter() {
+                lines.push_str(&format!(
+                    "{} {} {} {}\n",
+                    s.wall_us,
+                    kind,
+                    s.took.as_micros(),
+                    s.ok
+                ));
+            }
+        }
+        std::fs::write(dump.join("samples.txt"), lines).expect("write samples");
+        println!("dumped logs and samples to {}", dump.display());
+    }
     if !output.status.success() {
         eprintln!(
             "token cleanup failed: {}",
@@ -222,6 +255,7 @@ async fn drive(
         );
         tokio::spawn(async move {
             let sent = started.elapsed();
+            let wall_us = wall_us();
             let t = Instant::now();
             let ok = match http
                 .post(url)
@@ -236,6 +270,7 @@ async fn drive(
                 Err(_) => false,
             };
             samples.lock().unwrap().push(Sample {
+                wall_us,
                 sent,
                 took: t.elapsed(),
                 ok,
@@ -262,12 +297,14 @@ async fn rotate(
     loop {
         tick.tick().await;
         let sent = started.elapsed();
+        let wall_us = wall_us();
         let t = Instant::now();
         let next = match client::refresh(&http, &issuer, &auth, &refresh_token).await {
             Ok(r) if r.status() == 200 => r.json::<TokenResponse>().await.ok().and_then(|t| t.refresh_token),
             _ => None,
         };
         samples.lock().unwrap().push(Sample {
+            wall_us,
             sent,
             took: t.elapsed(),
             ok: next.is_some(),
@@ -320,6 +357,12 @@ async fn refresh_chains(db: &std::path::Path, issuer: &str, resource: &str) -> V
         chains.push(t.refresh_token.expect("a refresh token"));
     }
     chains
+}
+
+fn wall_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 const REDIRECT: &str = "http://127.0.0.1/callback";

@@ -691,3 +691,94 @@ async fn cleanup_killed_mid_run_leaves_a_consistent_database_and_a_rerun_finishe
     assert_eq!(seed::count(&store, RT, "1").await, 500);
     assert_eq!(seed::count(&store, AT, "expires_at > unixepoch()").await, 1_000);
 }
+
+/// The 64 MiB `journal_size_limit` the connections set: a WAL file longer than this is cut
+/// back by the commit that starts the WAL over, with the write lock held.
+const JOURNAL_SIZE_LIMIT: u64 = 64 << 20;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_beside_another_writer_keeps_the_wal_short_and_loses_none_of_its_writes() {
+    let db = Db::migrated();
+    let store = db.store().await;
+    let now = seed::now();
+    seed::client(&store, "mcp_oauth_bulk", "usr_bulk").await;
+    // Rows of about 2 KB (a long `resource`), so that deleting them rewrites many pages: a
+    // batch appends megabytes to the WAL, as on a large production table.
+    for table in [AT, RT] {
+        store
+            .execute_write(
+                &format!(
+                    "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < 30000) \
+                     INSERT INTO {table} (token_hash, grant_id, client_id, user_id, scope, resource, created_at, expires_at) \
+                     SELECT randomblob(32), 'bulk-' || i, 'mcp_oauth_bulk', 'usr_bulk', 'memories:read', \
+                            hex(randomblob(1000)), ?1 - 3 * 86400, ?1 - 2 * 86400 + (i % 1000) FROM seq"
+                ),
+                [now],
+            )
+            .await
+            .unwrap();
+    }
+    seed::bulk_tokens(&store, AT, 500, "mcp_oauth_bulk", now + HOUR, None).await;
+    let _ = store
+        .connection()
+        .await
+        .unwrap()
+        .query("PRAGMA wal_checkpoint(TRUNCATE)", ())
+        .await;
+
+    // Another writer on the same file, as `serve` is: its own store, a commit every few ms.
+    let server = db.store().await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut written = 0i64;
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                server
+                    .execute_write(
+                        "INSERT INTO maintenance_runs (task, started_at, finished_at, summary) \
+                         VALUES ('serve', 0, 0, '{}')",
+                        (),
+                    )
+                    .await
+                    .expect("the other writer's commit");
+                written += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+            }
+            written
+        }
+    });
+
+    let policy = cleanup::Policy {
+        now,
+        retention: 7 * DAY,
+        unused_clients_after: DAY,
+    };
+    let checkpoints = store.checkpoint_in_background();
+    let mut longest_wal = 0;
+    let report = cleanup::run(&store, &policy, 50_000, |_, _| {
+        longest_wal = longest_wal.max(store.wal_file_len().expect("a local file"));
+    })
+    .await
+    .unwrap();
+    drop(checkpoints);
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    let written = writer.await.unwrap();
+
+    assert_eq!(report.table_total(AT), 30_000);
+    assert_eq!(report.table_total(RT), 30_000);
+    assert_eq!(seed::count(&store, AT, "1").await, 500);
+    assert_eq!(seed::count(&store, RT, "1").await, 0);
+    assert!(written > 0);
+    assert_eq!(
+        seed::count(&store, "maintenance_runs", "task = 'serve'").await,
+        written,
+        "every commit of the other writer is in the database"
+    );
+    // Hundreds of MiB went through the WAL; it was copied back and started over long before
+    // its file reached the size at which a commit would have to cut it.
+    assert!(
+        longest_wal < JOURNAL_SIZE_LIMIT,
+        "the WAL file grew to {longest_wal} bytes"
+    );
+}

@@ -282,3 +282,47 @@ async fn metrics_show_write_transactions_and_the_commits_they_took() {
         "{commits} of {transactions}"
     );
 }
+
+/// What a `PASSIVE` checkpoint reports: (pages in the WAL, pages copied back).
+async fn wal_pages(store: &Store) -> (i64, i64) {
+    let conn = store.connection().await.unwrap();
+    let mut rows = conn.query("PRAGMA wal_checkpoint(PASSIVE)", ()).await.unwrap();
+    let row = rows.next().await.unwrap().unwrap();
+    (row.get(1).unwrap(), row.get(2).unwrap())
+}
+
+#[tokio::test]
+async fn catching_up_copies_the_whole_wal_back_and_the_next_write_starts_it_over_uncut() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = migrated(&dir).await;
+    let _checkpoints = store.checkpoint_in_background().expect("a local file");
+    // About 20 MiB of WAL in one commit (commits leave checkpoints to the checkpointer).
+    store
+        .execute_write(
+            "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < 5000) \
+             INSERT INTO maintenance_runs (id, task, started_at, finished_at, summary) \
+             SELECT i, 'bulk', 0, 0, hex(randomblob(2000)) FROM seq",
+            (),
+        )
+        .await
+        .unwrap();
+    let grown = store.wal_file_len().expect("a local file");
+    assert!(grown > 16 << 20, "the WAL file is {grown} bytes");
+
+    let p = store.catch_up_wal().await.unwrap();
+    assert!(!p.busy);
+    assert!(p.log > 4_000, "{p:?}");
+    assert_eq!(p.checkpointed, p.log, "every page copied back");
+    assert_eq!(store.wal_pages_seen(), 0);
+
+    store
+        .execute_write(INSERT_RUN, libsql::params![9_999, "after"])
+        .await
+        .unwrap();
+    // The small commit wrote over the start of the WAL: a handful of pages, not 5,000 more,
+    // in a file that kept its length (below `journal_size_limit`, so no commit cut it).
+    let (log, _) = wal_pages(&store).await;
+    assert!(log < 100, "the WAL did not start over: {log} pages");
+    assert_eq!(store.wal_file_len(), Some(grown));
+    assert_eq!(tasks(&store).await.len(), 5_001);
+}

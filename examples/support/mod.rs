@@ -33,7 +33,10 @@ impl ServerProcess {
         let mut child = Command::new(binary())
             .args(["--database", &db.to_string_lossy(), "serve", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

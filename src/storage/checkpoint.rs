@@ -12,6 +12,13 @@
 //!   the checkpoint runs holding the write gate: nothing is appended meanwhile, it copies the
 //!   little that is left, and the next write starts the WAL from its beginning.
 //!
+//! A process that appends much faster than a server (`token cleanup`) also has the WAL copied
+//! back entirely between two of its transactions, without the write lock
+//! ([`Store::catch_up_wal`]), whenever it has grown by 16 MiB or so: the WAL then starts over
+//! while its file is short. A WAL left to grow to hundreds of MiB is cut back to
+//! `journal_size_limit` by whichever commit starts it over, with the write lock held, and
+//! cutting that much off a file stalls every writer for a tenth of a second or more.
+//!
 //! Durability is unchanged: a commit is in the WAL either way, and the WAL is replayed on open.
 
 use std::sync::atomic::Ordering;
@@ -74,11 +81,75 @@ impl Drop for Checkpoints {
 
 /// What `PRAGMA wal_checkpoint` reports.
 #[derive(Debug, Clone, Copy)]
-struct Progress {
+pub struct Progress {
+    /// Another checkpoint (of another process) was running: this one did nothing.
+    pub busy: bool,
     /// Pages in the WAL.
-    log: i64,
+    pub log: i64,
     /// Of those, pages now copied into the database file.
-    checkpointed: i64,
+    pub checkpointed: i64,
+}
+
+/// How many times [`Store::catch_up_wal`] retries a pass that found another checkpoint
+/// running (a server's), [`BUSY_PAUSE`] apart.
+const BUSY_TRIES: usize = 10;
+const BUSY_PAUSE: Duration = Duration::from_millis(5);
+
+impl Store {
+    /// The length of a local database's WAL file, in bytes (0 when there is none). `None` for
+    /// a remote database.
+    pub fn wal_file_len(&self) -> Option<u64> {
+        let super::DatabaseTarget::Local(path) = &self.inner.target else {
+            return None;
+        };
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        Some(std::fs::metadata(wal).map_or(0, |m| m.len()))
+    }
+
+    /// Pages in the WAL when this process last checkpointed it (0 when none was seen, and
+    /// after [`Store::catch_up_wal`] copied all of it).
+    pub fn wal_pages_seen(&self) -> i64 {
+        self.inner.writer.wal_pages.load(Ordering::Acquire)
+    }
+
+    /// Copies the whole WAL into the database file (`PASSIVE` passes, beside the writers, until
+    /// one finds nothing left), so that the next write transaction of any process starts the
+    /// WAL over from its beginning. For a process that appends much faster than a server does
+    /// (`token cleanup`), between two of its write transactions, to keep the WAL short.
+    ///
+    /// Why it matters: a WAL starts over only once it has been copied entirely, and a passive
+    /// checkpoint never finishes while a writer keeps appending. Left to grow to hundreds of
+    /// MiB, the WAL is cut back to `journal_size_limit` (64 MiB) by the commit that finally
+    /// starts it over, with the write lock held: cutting that much off a file takes a tenth of
+    /// a second or more (the kernel frees its pages and blocks), and every writer of every
+    /// process waits. A WAL started over while its file is shorter than the limit is never cut.
+    ///
+    /// It never takes the write lock and never waits for readers (unlike a `RESTART` or
+    /// `TRUNCATE` checkpoint, which would hold the lock while SQLite's busy handler sleeps).
+    /// If another process commits in between, the WAL is simply not started over this time.
+    /// Returns the last pass.
+    pub async fn catch_up_wal(&self) -> Result<Progress> {
+        let _one_at_a_time = self.inner.writer.checkpointing.lock().await;
+        let mut busy = 0;
+        let mut passes = 0;
+        loop {
+            let p = checkpoint(self).await?;
+            if p.busy && busy < BUSY_TRIES {
+                // Another process's checkpoint is copying the same pages: let it finish.
+                busy += 1;
+                tokio::time::sleep(BUSY_PAUSE).await;
+                continue;
+            }
+            passes += 1;
+            if p.busy || p.log == p.checkpointed || passes > CATCH_UP_PASSES {
+                if !p.busy && p.log == p.checkpointed {
+                    self.inner.writer.wal_pages.store(0, Ordering::Release);
+                }
+                return Ok(p);
+            }
+        }
+    }
 }
 
 async fn run(inner: Weak<Inner>) {
@@ -94,6 +165,7 @@ async fn run(inner: Weak<Inner>) {
             continue;
         }
         seen = commits;
+        let _one_at_a_time = store.inner.writer.checkpointing.lock().await;
         let mut last = match checkpoint(&store).await {
             Ok(p) => p,
             Err(e) => {
@@ -135,21 +207,35 @@ async fn run(inner: Weak<Inner>) {
     }
 }
 
-/// One `PASSIVE` checkpoint, on a blocking thread: it writes and fsyncs files.
+/// One `PASSIVE` checkpoint, on a blocking thread: it writes and fsyncs files. Notes the WAL's
+/// length for [`Store::wal_pages_seen`].
 async fn checkpoint(store: &Store) -> Result<Progress> {
     let store = store.clone();
     tokio::task::spawn_blocking(move || {
         tokio::runtime::Handle::current().block_on(async {
+            let started = std::time::Instant::now();
             let conn = store.connection().await?;
             let mut rows = conn.query("PRAGMA wal_checkpoint(PASSIVE)", ()).await?;
             let row = rows
                 .next()
                 .await?
                 .ok_or_else(|| StoreError::Sql("wal_checkpoint returned no row".into()))?;
-            Ok(Progress {
+            let p = Progress {
+                busy: row.get::<i64>(0)? != 0,
                 log: row.get(1)?,
                 checkpointed: row.get(2)?,
-            })
+            };
+            if !p.busy {
+                store.inner.writer.wal_pages.store(p.log, Ordering::Release);
+            }
+            tracing::trace!(
+                took_us = started.elapsed().as_micros() as u64,
+                busy = p.busy,
+                pages = p.log,
+                copied = p.checkpointed,
+                "WAL checkpoint pass"
+            );
+            Ok(p)
         })
     })
     .await

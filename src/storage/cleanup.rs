@@ -26,6 +26,13 @@
 //! [`QUIET`]. Between batches the lock is left free for a tenth of the batch's time (2 to
 //! 20 ms), which is enough for a waiting `serve` (its writers retry every millisecond) to take
 //! it, at a tenth of the time rather than a fixed share.
+//!
+//! While another process writes, the WAL is kept short too ([`WAL_RESTART_PAGES`]): a batch
+//! rewrites pages all over the token indexes, so the cleanup appends to the WAL a hundred times
+//! faster than a server does, and a WAL grown to hundreds of MiB is cut back by the commit that
+//! starts it over, holding the write lock for a tenth of a second or more (see
+//! `storage::checkpoint`). Between two batches the cleanup copies it back entirely instead,
+//! without taking the lock, and the next write starts it over from its beginning.
 
 use std::time::{Duration, Instant};
 
@@ -338,6 +345,30 @@ impl Pace {
     }
 }
 
+/// While another process writes, the cleanup has the WAL copied back entirely (see
+/// [`Store::catch_up_wal`]) between two batches once it holds this many pages (16 MiB at
+/// 4 KiB), so that it starts over from its beginning at the next write: the WAL file then stays
+/// far below the 64 MiB `journal_size_limit`, and no commit (the cleanup's or a server's)
+/// ever has to cut a large file back with the write lock held.
+pub const WAL_RESTART_PAGES: i64 = 4_096;
+
+/// Keeps the WAL short between batches, while the write lock is free and another process
+/// writes (alone, nobody waits for a long commit). The WAL's length is what this process's
+/// checkpoints last saw (the background checkpointer's, every [`super::checkpoint::INTERVAL`]).
+async fn keep_wal_short(store: &Store, shared: bool) -> Result<()> {
+    if !shared || store.wal_pages_seen() < WAL_RESTART_PAGES {
+        return Ok(());
+    }
+    let p = store.catch_up_wal().await?;
+    tracing::debug!(
+        busy = p.busy,
+        pages = p.log,
+        copied = p.checkpointed,
+        "WAL copied back between cleanup batches"
+    );
+    Ok(())
+}
+
 /// Deletes up to `limit` rows of `target` whose order column is at least `cursor`, in one
 /// transaction. Returns how many it deleted and the cursor for the next batch.
 async fn delete_batch(
@@ -352,6 +383,7 @@ async fn delete_batch(
     } = target;
     let condition = target.condition(policy);
     let limit = pace.rows;
+    let asked = Instant::now();
     let tx = store.begin_write().await?;
     let started = Instant::now();
     tx.execute(&format!("PRAGMA cache_size = -{CACHE_KIB}"), ())
@@ -384,7 +416,16 @@ async fn delete_batch(
             libsql::params![cursor, limit as i64],
         )
         .await?;
+    let committing = Instant::now();
     tx.commit().await?;
+    tracing::trace!(
+        table,
+        rows = deleted,
+        lock_wait_us = (started - asked).as_micros() as u64,
+        held_us = started.elapsed().as_micros() as u64,
+        commit_us = committing.elapsed().as_micros() as u64,
+        "cleanup batch"
+    );
     pace.batch_took(deleted, started.elapsed());
     Ok((deleted, next_cursor))
 }
@@ -417,6 +458,7 @@ pub async fn run(
             }
             cursor = next;
             tokio::time::sleep((started.elapsed() / 10).clamp(YIELD_MIN, YIELD_MAX)).await;
+            keep_wal_short(store, pace.target() == SHARED_HOLD).await?;
         }
         counts.push((*target, total));
     }

@@ -25,7 +25,7 @@
 //! Remote databases (sqld/Turso) have no gate here: each transaction is its own, as the server
 //! on the other end serialises them.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,12 @@ pub(super) struct Writer {
     waiting: Arc<AtomicUsize>,
     /// Set while [`super::checkpoint`] runs: commits then leave checkpointing to it.
     pub(super) background_checkpoints: AtomicBool,
+    /// Held by each round of [`super::checkpoint`]'s work: two checkpoints of one process
+    /// would only find each other busy.
+    pub(super) checkpointing: AsyncMutex<()>,
+    /// Pages in the WAL as the last checkpoint of this process found them (see
+    /// [`Store::wal_pages_seen`]).
+    pub(super) wal_pages: AtomicI64,
     pub(super) counts: Arc<Counts>,
 }
 
