@@ -102,8 +102,7 @@ impl Store {
         let super::DatabaseTarget::Local(path) = &self.inner.target else {
             return None;
         };
-        let mut wal = path.clone().into_os_string();
-        wal.push("-wal");
+        let [_, wal, _] = super::file_mode::database_files(path);
         Some(std::fs::metadata(wal).map_or(0, |m| m.len()))
     }
 
