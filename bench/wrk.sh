@@ -152,6 +152,9 @@ run() {
     phase "tools/list 2026-07-28, gzip" "$pid" "$base/api/mcp" "$work/modern-gzip.lua"
     phase "search_memories (10,000 memories)" "$pid" "$base/api/mcp" "$work/search.lua"
     phase "refresh grant ($CONNECTIONS chains)" "$pid" "$base" "$work/refresh.lua"
+    # Again at the end: the machine's load drifts over a run, and the ratios to /healthz are
+    # the figures to read, so bracket the run with it.
+    phase "GET /healthz (again)" "$pid" "$base/healthz"
     kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
