@@ -48,27 +48,10 @@ pub async fn handle(state: &Arc<AppState>, req: Request<Incoming>) -> HttpRespon
 }
 
 async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse {
-    if req.method() != Method::POST {
-        return response::method_not_allowed("POST, OPTIONS");
-    }
-    if let Some(origin) = body::header(&req, header::ORIGIN) {
-        if !origin_allowed(state, origin) {
-            return transport_error(StatusCode::FORBIDDEN, format!("Origin {origin} is not allowed"));
-        }
-    }
-    let principal = match authenticate(state, &req).await {
+    let principal = match admit(state, &req).await {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(refusal) => return after_the_body(state, req, refusal).await,
     };
-    if let Some(content_type) = body::header(&req, header::CONTENT_TYPE) {
-        let essence = content_type.split(';').next().unwrap_or("").trim();
-        if !essence.eq_ignore_ascii_case("application/json") {
-            return transport_error(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Content-Type must be application/json",
-            );
-        }
-    }
     let headers = transport_headers(&req);
     let gzip = compression::accepts_gzip(body::header(&req, header::ACCEPT_ENCODING));
     let limit = state.config.max_body_bytes;
@@ -95,6 +78,51 @@ async fn respond(state: &Arc<AppState>, req: Request<Incoming>) -> HttpResponse 
             response::unavailable()
         }
     }
+}
+
+/// The checks made on the request's head, in the order the module doc gives: method, `Origin`,
+/// bearer token, content type.
+async fn admit(state: &AppState, req: &Request<Incoming>) -> Result<Principal, HttpResponse> {
+    if req.method() != Method::POST {
+        return Err(response::method_not_allowed("POST, OPTIONS"));
+    }
+    if let Some(origin) = body::header(req, header::ORIGIN) {
+        if !origin_allowed(state, origin) {
+            return Err(transport_error(
+                StatusCode::FORBIDDEN,
+                format!("Origin {origin} is not allowed"),
+            ));
+        }
+    }
+    let principal = authenticate(state, req).await?;
+    if let Some(content_type) = body::header(req, header::CONTENT_TYPE) {
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("application/json") {
+            return Err(transport_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be application/json",
+            ));
+        }
+    }
+    Ok(principal)
+}
+
+/// `refusal`, once the request's body has been read (and dropped), up to the size limit. An
+/// answer sent with the body unread leaves hyper unable to reuse the connection, so it closes
+/// it; a client that wrote its headers and its body separately (Python's httpx does) and has
+/// already sent its next request on that connection, such as the retry with a token after the
+/// first 401 of every OAuth flow, then sees "server disconnected" instead of an answer. A body
+/// over the limit is not read: the answer says the connection closes.
+async fn after_the_body(state: &AppState, req: Request<Incoming>, mut refusal: HttpResponse) -> HttpResponse {
+    if body::read_limited(req.into_body(), state.config.max_body_bytes)
+        .await
+        .is_err()
+    {
+        refusal
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    refusal
 }
 
 /// 200 with a JSON-RPC response; one whose result was rendered once per process goes out as
