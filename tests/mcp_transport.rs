@@ -747,3 +747,44 @@ async fn answers_built_per_request_are_never_compressed() {
     assert!(reply.header("content-encoding").is_none());
     assert_eq!(reply.json()["result"], json!({}));
 }
+
+#[tokio::test]
+async fn a_refusal_before_the_body_keeps_the_connection_for_the_next_request() {
+    // As Python's httpx sends it: the headers in one write, the body in another, then the next
+    // request on the same connection (the SDK's retry with a token after the first 401). An
+    // answer given with the body unread would close the connection under that next request.
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let t = TestServer::start().await;
+    let addr = t.server.addr;
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let head = format!(
+        "POST /api/mcp HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.set_nodelay(true).unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.flush().await.unwrap();
+    tokio::task::yield_now().await;
+    conn.write_all(body.as_bytes()).await.unwrap();
+    conn.write_all(format!("{head}{body}").as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let answers = |r: &[u8]| String::from_utf8_lossy(r).matches("HTTP/1.1 401").count();
+    while answers(&received) < 2 {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), conn.read(&mut buf))
+            .await
+            .expect("the server answers")
+            .unwrap();
+        assert!(
+            n > 0,
+            "the connection was closed after {} answer(s): {}",
+            answers(&received),
+            String::from_utf8_lossy(&received)
+        );
+        received.extend_from_slice(&buf[..n]);
+    }
+    assert!(!String::from_utf8_lossy(&received)
+        .to_ascii_lowercase()
+        .contains("connection: close"));
+}
