@@ -16,7 +16,10 @@
 //! The mapping is read-only and lives only as long as a connection of this process that has
 //! the WAL index open ([`super::Store::change_mark`] keeps one): SQLite truncates or rebuilds
 //! the `-shm` file only when a connection opens it while no other connection holds it open
-//! (its "DMS" lock), which that connection prevents. Anything unexpected (no `-shm` file, one
+//! (its "DMS" lock), which that connection prevents. The descriptor the mapping is made from
+//! is never closed: closing any descriptor of a file drops all of this process's POSIX locks
+//! on it, SQLite's lock included, and another process would then reinitialise the index under
+//! every connection here. Anything unexpected (no `-shm` file, one
 //! too short to hold the header, not a unix system) means no mapping, and the caller falls
 //! back to the pragma.
 
@@ -36,6 +39,7 @@ pub use imp::MappedWalIndex;
 #[cfg(unix)]
 mod imp {
     use std::fs::File;
+    use std::mem::ManuallyDrop;
     use std::os::fd::AsRawFd;
     use std::path::Path;
     use std::ptr::NonNull;
@@ -57,16 +61,20 @@ mod imp {
         /// Maps the header of the WAL index at `shm`, or `None` when there is no initialised
         /// one there.
         pub fn open(shm: &Path) -> std::io::Result<Option<MappedWalIndex>> {
+            // Never closed: closing any descriptor of a file releases every POSIX lock this
+            // process holds on it, SQLite's included, and SQLite's shared lock on the WAL index
+            // is what tells other processes it is in use (one that sees no lock reinitialises
+            // and truncates the file under every mapping of it). One descriptor per file the
+            // process watches, kept until it exits.
             let file = match File::open(shm) {
-                Ok(f) => f,
+                Ok(f) => ManuallyDrop::new(f),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e),
             };
             if file.metadata()?.len() < INDEX_HEADER_BYTES {
                 return Ok(None);
             }
-            // SAFETY: a fresh shared read-only mapping of an open file descriptor; the kernel
-            // keeps the file referenced after the descriptor is closed.
+            // SAFETY: a fresh shared read-only mapping of an open file descriptor.
             let base = unsafe {
                 libc::mmap(
                     std::ptr::null_mut(),
@@ -193,6 +201,25 @@ mod tests {
             .expect("python3 runs");
         assert!(status.success());
         assert_ne!(index.header(), Some(before));
+    }
+
+    #[tokio::test]
+    async fn mapping_the_index_keeps_sqlites_lock_on_it() {
+        // SQLite's connections hold a shared lock on byte 128 of the -shm file (its "DMS"
+        // lock); a process that can lock it exclusively takes the index for unused and
+        // truncates it. Closing a descriptor of the file would drop this process's locks.
+        let dir = tempfile::tempdir().unwrap();
+        let (_db, conn) = wal_file(dir.path()).await;
+        let _index = map_for(&dir.path().join("t.db")).expect("an initialised -shm file");
+        let _short = map_for(&dir.path().join("absent.db"));
+        conn.query("SELECT count(*) FROM t", ()).await.unwrap();
+        let output = std::process::Command::new("python3")
+            .arg("-c")
+            .arg("import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_RDWR)\ntry:\n    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)\n    print('free')\nexcept OSError:\n    print('held')")
+            .arg(dir.path().join("t.db-shm"))
+            .output()
+            .expect("python3 runs");
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "held");
     }
 
     #[test]
