@@ -8,7 +8,8 @@
 //! (415) and body size (413). Only then does [`crate::mcp::handle_message`] see the body with
 //! the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers: which revision answers, and
 //! its 400s (-32020, -32022, which echo the request id), are decided there. Database failures
-//! are 503.
+//! are 503. A refusal made on the request's head is sent once the body has been read (up to
+//! the size limit), so that the connection stays usable for the client's next request.
 //!
 //! The answers rendered once per process (`tools/list`, `server/discover`) are sent as their
 //! stored bytes, gzip-compressed when `Accept-Encoding` allows (see [`super::compression`]),
